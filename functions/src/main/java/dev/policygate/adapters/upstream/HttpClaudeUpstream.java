@@ -1,0 +1,94 @@
+package dev.policygate.adapters.upstream;
+
+import dev.policygate.core.upstream.ClaudeUpstream;
+import dev.policygate.core.upstream.UpstreamException;
+import dev.policygate.core.upstream.UpstreamRequest;
+import dev.policygate.core.upstream.UpstreamResponse;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Supplier;
+
+/**
+ * The Anthropic API over HTTPS (or any base URL speaking the Messages API, such as a mock),
+ * authenticated with the gateway's own key. The key comes from a supplier so that it can
+ * rotate, and it is never logged or returned.
+ */
+public final class HttpClaudeUpstream implements ClaudeUpstream {
+    private final URI baseUrl;
+    private final Supplier<String> apiKey;
+    private final HttpClient client;
+    private final Duration timeout;
+
+    public HttpClaudeUpstream(URI baseUrl, Supplier<String> apiKey, Duration connectTimeout, Duration timeout) {
+        String scheme = Objects.requireNonNull(baseUrl, "baseUrl").getScheme();
+        if (!"https".equals(scheme) && !"http".equals(scheme)) {
+            throw new IllegalArgumentException("upstream URL must be http or https: " + baseUrl);
+        }
+        this.baseUrl = URI.create(baseUrl.toString().replaceAll("/+$", ""));
+        this.apiKey = apiKey;
+        this.timeout = timeout;
+        this.client = HttpClient.newBuilder()
+                .connectTimeout(connectTimeout)
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .version(HttpClient.Version.HTTP_1_1)
+                .build();
+    }
+
+    @Override
+    public UpstreamResponse send(UpstreamRequest request) throws UpstreamException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl + request.path()))
+                .timeout(timeout)
+                .header("accept", request.stream() ? "text/event-stream" : "application/json");
+        String key = apiKey.get();
+        if (key != null && !key.isEmpty()) {
+            b.header("x-api-key", key);
+        }
+        request.headers().forEach(b::header);
+        if (request.body() != null) {
+            b.header("content-type", "application/json");
+            b.method(request.method(), HttpRequest.BodyPublishers.ofByteArray(request.body()));
+        } else {
+            b.method(request.method(), HttpRequest.BodyPublishers.noBody());
+        }
+        try {
+            HttpResponse<InputStream> resp = client.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+            Map<String, String> headers = new HashMap<>();
+            for (Map.Entry<String, List<String>> e : resp.headers().map().entrySet()) {
+                if (!e.getValue().isEmpty()) {
+                    headers.put(e.getKey().toLowerCase(Locale.ROOT), e.getValue().get(0));
+                }
+            }
+            return new UpstreamResponse(resp.statusCode(), headers, resp.body());
+        } catch (HttpConnectTimeoutException e) {
+            throw new UpstreamException(UpstreamException.Kind.CONNECT, "connect timed out", null);
+        } catch (HttpTimeoutException e) {
+            throw new UpstreamException(UpstreamException.Kind.TIMEOUT, "timed out", null);
+        } catch (ConnectException e) {
+            throw new UpstreamException(UpstreamException.Kind.CONNECT, "connection refused", null);
+        } catch (IOException e) {
+            throw new UpstreamException(UpstreamException.Kind.IO, "I/O error " + e.getClass().getSimpleName(), null);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new UpstreamException(UpstreamException.Kind.IO, "interrupted", null);
+        }
+    }
+
+    @Override
+    public String describe() {
+        return "anthropic-compatible " + baseUrl;
+    }
+}

@@ -1,0 +1,462 @@
+package dev.policygate.core.decision;
+
+import com.cedarpolicy.BasicAuthorizationEngine;
+import com.cedarpolicy.model.AuthorizationRequest;
+import com.cedarpolicy.model.AuthorizationResponse;
+import com.cedarpolicy.model.AuthorizationSuccessResponse;
+import com.cedarpolicy.model.DetailedError;
+import com.cedarpolicy.model.Effect;
+import com.cedarpolicy.model.ValidationRequest;
+import com.cedarpolicy.model.ValidationResponse;
+import com.cedarpolicy.model.entity.Entity;
+import com.cedarpolicy.model.exception.AuthException;
+import com.cedarpolicy.model.exception.CacheException;
+import com.cedarpolicy.model.exception.InternalException;
+import com.cedarpolicy.model.policy.Policy;
+import com.cedarpolicy.model.policy.PolicySet;
+import com.cedarpolicy.model.schema.Schema;
+import com.cedarpolicy.value.CedarList;
+import com.cedarpolicy.value.CedarMap;
+import com.cedarpolicy.value.EntityTypeName;
+import com.cedarpolicy.value.EntityUID;
+import com.cedarpolicy.value.PrimBool;
+import com.cedarpolicy.value.PrimLong;
+import com.cedarpolicy.value.PrimString;
+import com.cedarpolicy.value.Value;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/**
+ * The Cedar implementation of {@link PolicyEngine}.
+ *
+ * <p>Responsibility: load the schema and the policies once, validate every policy against the
+ * schema, give each policy a stable id ({@code @id}, else {@code <file stem>.<index>}), cache the
+ * parsed policy set on the native side, and then answer {@link AuthzRequest}s by mapping Cedar's
+ * allow/deny and its reason policies onto {@link Outcome#ALLOW}, {@link Outcome#DENY} and
+ * {@link Outcome#APPROVAL}.
+ *
+ * <p>Limits: requests are not validated against the schema at decision time (policies were
+ * validated at load; passing an uncached schema would silently disable the policy-set cache). A
+ * context that does not match the schema therefore surfaces as evaluation errors, which fail
+ * closed when they hit a forbid. Policy templates are not supported. Instances are immutable and
+ * thread-safe; all instances share one {@link BasicAuthorizationEngine}.
+ */
+public final class CedarPolicyEngine implements PolicyEngine {
+    /** The Cedar namespace of every entity type and action. */
+    public static final String NAMESPACE = "Policygate";
+    /** The schema file name inside a policy folder. */
+    public static final String SCHEMA_FILE = "policygate.cedarschema";
+    /** Annotation: the policy id. */
+    public static final String ANNOTATION_ID = "id";
+    /** Annotation: the user-facing reason of a forbid. */
+    public static final String ANNOTATION_MESSAGE = "message";
+    /** Annotation: the group that may lift a forbid by approval. */
+    public static final String ANNOTATION_APPROVAL = "approval";
+
+    private static final String POLICY_SUFFIX = ".cedar";
+    private static final String TESTS_FOLDER = "tests";
+    private static final int MAX_ERROR_CHARS = 300;
+    private static final String ENGINE_FAILURE_MESSAGE = "The request could not be evaluated.";
+
+    private static final BasicAuthorizationEngine ENGINE = new BasicAuthorizationEngine();
+    private static final Map<String, EntityTypeName> TYPE_NAMES = new ConcurrentHashMap<>();
+    private static final Map<Action, EntityUID> ACTION_UIDS = actionUids();
+
+    private final PolicySet policySet;
+    /** The permits alone: asked only to check that an approvable request could be allowed at all. */
+    private final PolicySet permitSet;
+    private final Map<String, LoadedPolicy> policies;
+
+    private record LoadedPolicy(String id, String file, Effect effect, Map<String, String> annotations) {
+        boolean approvable() {
+            return effect == Effect.FORBID && annotations.containsKey(ANNOTATION_APPROVAL);
+        }
+    }
+
+    private CedarPolicyEngine(PolicySet policySet, PolicySet permitSet, Map<String, LoadedPolicy> policies) {
+        this.policySet = policySet;
+        this.permitSet = permitSet;
+        this.policies = policies;
+    }
+
+    /**
+     * Loads {@code dir/policygate.cedarschema} and every {@code *.cedar} file under {@code dir}
+     * (recursively, skipping any {@code tests} folder), in path order.
+     *
+     * @throws PolicyLoadException if a file cannot be read, or the policy set is invalid
+     */
+    public static CedarPolicyEngine load(Path dir) {
+        Objects.requireNonNull(dir, "dir");
+        Path schemaFile = dir.resolve(SCHEMA_FILE);
+        if (!Files.isRegularFile(schemaFile)) {
+            throw new PolicyLoadException("schema not found: " + schemaFile);
+        }
+        try (Stream<Path> files = Files.walk(dir)) {
+            Map<String, String> sources = new TreeMap<>();
+            for (Path file : files.filter(Files::isRegularFile)
+                    .filter(f -> f.getFileName().toString().endsWith(POLICY_SUFFIX))
+                    .filter(f -> !inTestsFolder(dir.relativize(f)))
+                    .sorted()
+                    .collect(Collectors.toList())) {
+                sources.put(relativeName(dir.relativize(file)), Files.readString(file));
+            }
+            return fromSources(Files.readString(schemaFile), sources);
+        } catch (IOException | UncheckedIOException e) {
+            throw new PolicyLoadException("cannot read policies from " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Builds an engine from a schema text (Cedar human format) and policy files keyed by file
+     * name (for example {@code "access.cedar"} or {@code "team/models.cedar"}). Files are read in
+     * name order.
+     *
+     * @throws PolicyLoadException if the schema or a policy does not parse, an id is duplicated,
+     *                             an annotation is misused, or the validator rejects a policy
+     */
+    public static CedarPolicyEngine fromSources(String schemaText, Map<String, String> policyFilesByName) {
+        Objects.requireNonNull(schemaText, "schemaText");
+        Objects.requireNonNull(policyFilesByName, "policyFilesByName");
+        Schema schema;
+        try {
+            schema = Schema.parse(Schema.JsonOrCedar.Cedar, schemaText);
+        } catch (InternalException | RuntimeException e) {
+            throw new PolicyLoadException("schema " + SCHEMA_FILE + " does not parse: " + e.getMessage(), e);
+        }
+
+        Map<String, LoadedPolicy> loaded = new TreeMap<>();
+        Set<Policy> all = new HashSet<>();
+        Set<Policy> permits = new HashSet<>();
+        for (Map.Entry<String, String> file : new TreeMap<>(policyFilesByName).entrySet()) {
+            for (Policy parsed : parseFile(file.getKey(), file.getValue())) {
+                LoadedPolicy policy = describe(file.getKey(), parsed, indexOf(parsed), loaded);
+                loaded.put(policy.id(), policy);
+                Policy named = new Policy(parsed.getSource(), policy.id());
+                all.add(named);
+                if (policy.effect() == Effect.PERMIT) {
+                    permits.add(named);
+                }
+            }
+        }
+
+        PolicySet policySet = new PolicySet(all);
+        validate(schema, policySet, loaded);
+        PolicySet permitSet = new PolicySet(permits);
+        try {
+            policySet.cache();
+            permitSet.cache();
+        } catch (CacheException e) {
+            throw new PolicyLoadException("cannot cache the policy set: " + e.getMessage(), e);
+        }
+        return new CedarPolicyEngine(policySet, permitSet, Collections.unmodifiableMap(loaded));
+    }
+
+    /** The number of loaded policies. */
+    public int policyCount() {
+        return policies.size();
+    }
+
+    /** The ids of all loaded policies, sorted. */
+    public List<String> policyIds() {
+        return List.copyOf(policies.keySet());
+    }
+
+    /** The value of annotation {@code name} on policy {@code policyId}, if both exist. */
+    public Optional<String> annotation(String policyId, String name) {
+        LoadedPolicy policy = policies.get(policyId);
+        return policy == null ? Optional.empty() : Optional.ofNullable(policy.annotations().get(name));
+    }
+
+    /** Whether the policy sets live in the native cache (the fast decision path). */
+    boolean cached() {
+        return policySet.cacheKey().isPresent() && permitSet.cacheKey().isPresent();
+    }
+
+    @Override
+    public Decision decide(AuthzRequest request) {
+        try {
+            Map<EntityUID, Entity> entities = new LinkedHashMap<>();
+            Map<String, Value> context = record(request.context(), entities);
+            Map<String, Value> resourceAttrs = record(request.resourceAttributes(), entities);
+            Set<EntityUID> parents = new HashSet<>();
+            for (String group : request.principalParents()) {
+                EntityUID groupUid = uid(EntityRef.group(group));
+                parents.add(groupUid);
+                entities.putIfAbsent(groupUid, new Entity(groupUid));
+            }
+            EntityUID resource = uid(request.resource());
+            entities.put(resource, new Entity(resource, resourceAttrs, Set.of()));
+            EntityUID principal = uid(request.principal());
+            // Put last: the principal with its parents wins over a bare reference to it (a Session owner).
+            entities.put(principal, new Entity(principal, new HashMap<>(), parents));
+
+            AuthorizationRequest query = new AuthorizationRequest(principal, ACTION_UIDS.get(request.action()), resource,
+                    context);
+            Set<Entity> entitySet = new HashSet<>(entities.values());
+            return interpret(ENGINE.isAuthorized(query, policySet, entitySet), query, entitySet);
+        } catch (AuthException | RuntimeException e) {
+            return engineFailure(e.getClass().getSimpleName() + ": " + e.getMessage());
+        }
+    }
+
+    private Decision interpret(AuthorizationResponse response, AuthorizationRequest query, Set<Entity> entities)
+            throws AuthException {
+        if (response.type != AuthorizationResponse.SuccessOrFailure.Success || response.success.isEmpty()) {
+            String detail = response.errors.map(list -> list.stream().map(e -> e.message)
+                    .collect(Collectors.joining("; "))).orElse("no detail");
+            return engineFailure("authorization failed: " + detail);
+        }
+        AuthorizationSuccessResponse success = response.success.get();
+        List<String> errors = new ArrayList<>();
+        Set<String> unevaluatedForbids = new TreeSet<>();
+        for (AuthorizationSuccessResponse.AuthorizationError error : success.getErrors()) {
+            errors.add(error.getPolicyId() + ": " + truncate(message(error.getError())));
+            LoadedPolicy policy = policies.get(error.getPolicyId());
+            // An error in a permit only means that permit did not apply; an unknown id fails closed.
+            if (policy == null || policy.effect() == Effect.FORBID) {
+                unevaluatedForbids.add(error.getPolicyId());
+            }
+        }
+        Set<String> reasons = new TreeSet<>(success.getReason());
+
+        if (!unevaluatedForbids.isEmpty()) {
+            Set<String> deciding = new TreeSet<>(unevaluatedForbids);
+            if (!success.isAllowed()) {
+                deciding.addAll(reasons);
+            }
+            List<String> messages = new ArrayList<>();
+            for (String id : deciding) {
+                if (unevaluatedForbids.contains(id)) {
+                    messages.add("policy " + id + " could not be evaluated");
+                } else {
+                    messageOf(id).ifPresent(messages::add);
+                }
+            }
+            return new Decision(Outcome.DENY, List.copyOf(deciding), messages, Set.of(), errors);
+        }
+        if (success.isAllowed()) {
+            return new Decision(Outcome.ALLOW, List.copyOf(reasons), List.of(), Set.of(), errors);
+        }
+        if (reasons.isEmpty()) {
+            return new Decision(Outcome.DENY, List.of(), List.of(), Set.of(), errors);
+        }
+        List<String> messages = new ArrayList<>();
+        reasons.forEach(id -> messageOf(id).ifPresent(messages::add));
+        boolean approvable = reasons.stream().map(policies::get).allMatch(p -> p != null && p.approvable());
+        // Offering approval for a request that no permit would allow afterwards wastes the approver's time.
+        if (approvable && permitted(query, entities)) {
+            Set<String> groups = reasons.stream().map(id -> policies.get(id).annotations().get(ANNOTATION_APPROVAL))
+                    .collect(Collectors.toCollection(TreeSet::new));
+            return new Decision(Outcome.APPROVAL, List.copyOf(reasons), messages, groups, errors);
+        }
+        return new Decision(Outcome.DENY, List.copyOf(reasons), messages, Set.of(), errors);
+    }
+
+    private boolean permitted(AuthorizationRequest query, Set<Entity> entities) throws AuthException {
+        AuthorizationResponse response = ENGINE.isAuthorized(query, permitSet, entities);
+        return response.type == AuthorizationResponse.SuccessOrFailure.Success
+                && response.success.map(AuthorizationSuccessResponse::isAllowed).orElse(false);
+    }
+
+    private Optional<String> messageOf(String policyId) {
+        LoadedPolicy policy = policies.get(policyId);
+        return policy == null ? Optional.empty() : Optional.ofNullable(policy.annotations().get(ANNOTATION_MESSAGE));
+    }
+
+    private static Decision engineFailure(String detail) {
+        return new Decision(Outcome.DENY, List.of(), List.of(ENGINE_FAILURE_MESSAGE), Set.of(),
+                List.of("policy engine: " + truncate(detail)));
+    }
+
+    // ---- loading -------------------------------------------------------------------------------
+
+    private static List<Policy> parseFile(String file, String text) {
+        PolicySet parsed;
+        try {
+            parsed = PolicySet.parsePolicies(text);
+        } catch (InternalException | RuntimeException e) {
+            throw new PolicyLoadException(file + ": does not parse: " + e.getMessage(), e);
+        }
+        if (parsed.getNumTemplates() > 0) {
+            throw new PolicyLoadException(file + ": policy templates are not supported");
+        }
+        List<Policy> policies = new ArrayList<>(parsed.policies);
+        // The parser names policies policy0..N in source order; the set does not keep that order.
+        policies.sort(Comparator.comparingInt(CedarPolicyEngine::indexOf));
+        return policies;
+    }
+
+    private static int indexOf(Policy parsed) {
+        String id = parsed.getID();
+        try {
+            return Integer.parseInt(id.replaceFirst("^\\D+", ""));
+        } catch (RuntimeException e) {
+            throw new PolicyLoadException("unexpected parser policy id " + id);
+        }
+    }
+
+    private static LoadedPolicy describe(String file, Policy parsed, int index, Map<String, LoadedPolicy> loaded) {
+        Map<String, String> annotations;
+        Effect effect;
+        try {
+            annotations = Map.copyOf(parsed.getAnnotations());
+            effect = parsed.effect();
+        } catch (InternalException | RuntimeException e) {
+            throw new PolicyLoadException(file + ": policy " + index + " cannot be read: " + e.getMessage(), e);
+        }
+        String id = annotations.getOrDefault(ANNOTATION_ID, stem(file) + "." + index);
+        if (id.isBlank()) {
+            throw new PolicyLoadException(file + ": policy " + index + " has an empty @id");
+        }
+        LoadedPolicy previous = loaded.get(id);
+        if (previous != null) {
+            throw new PolicyLoadException(file + ": duplicate policy id \"" + id + "\" (also in " + previous.file() + ")");
+        }
+        String approval = annotations.get(ANNOTATION_APPROVAL);
+        if (approval != null && effect != Effect.FORBID) {
+            throw new PolicyLoadException(file + ": policy " + id + ": @approval is only meaningful on a forbid");
+        }
+        if (approval != null && approval.isBlank()) {
+            throw new PolicyLoadException(file + ": policy " + id + ": @approval must name the approver group");
+        }
+        return new LoadedPolicy(id, file, effect, annotations);
+    }
+
+    private static void validate(Schema schema, PolicySet policySet, Map<String, LoadedPolicy> loaded) {
+        ValidationResponse response;
+        try {
+            response = ENGINE.validate(new ValidationRequest(schema, policySet));
+        } catch (AuthException | RuntimeException e) {
+            throw new PolicyLoadException("cannot validate policies: " + e.getMessage(), e);
+        }
+        List<String> problems = new ArrayList<>();
+        if (response.type != ValidationResponse.SuccessOrFailure.Success || response.success.isEmpty()) {
+            response.errors.ifPresent(errors -> errors.forEach(e -> problems.add(message(e))));
+            if (problems.isEmpty()) {
+                problems.add("the validator failed without detail");
+            }
+        } else {
+            for (ValidationResponse.ValidationError error : response.success.get().validationErrors) {
+                LoadedPolicy policy = loaded.get(error.getPolicyId());
+                String where = policy == null ? "policy " + error.getPolicyId()
+                        : policy.file() + ": policy " + policy.id();
+                problems.add(where + ": " + message(error.getError()));
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new PolicyLoadException("invalid policies: " + String.join("; ", problems));
+        }
+    }
+
+    private static String message(DetailedError error) {
+        return error.help.filter(h -> !h.isBlank()).map(h -> error.message + " (" + h + ")").orElse(error.message);
+    }
+
+    private static boolean inTestsFolder(Path relative) {
+        for (int i = 0; i < relative.getNameCount() - 1; i++) {
+            if (relative.getName(i).toString().equals(TESTS_FOLDER)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String relativeName(Path relative) {
+        List<String> parts = new ArrayList<>();
+        relative.forEach(p -> parts.add(p.toString()));
+        return String.join("/", parts);
+    }
+
+    private static String stem(String file) {
+        String name = file.substring(file.lastIndexOf('/') + 1);
+        return name.endsWith(POLICY_SUFFIX) ? name.substring(0, name.length() - POLICY_SUFFIX.length()) : name;
+    }
+
+    // ---- values ----------------------------------------------------------------------------------
+
+    private static Map<String, Value> record(Map<String, Object> values, Map<EntityUID, Entity> referenced) {
+        Map<String, Value> record = new HashMap<>();
+        for (Map.Entry<String, Object> entry : values.entrySet()) {
+            // A null is an absent optional attribute, such as approval.approver before approval.
+            if (entry.getValue() != null) {
+                record.put(Objects.requireNonNull(entry.getKey(), "attribute name"),
+                        value(entry.getValue(), referenced));
+            }
+        }
+        return record;
+    }
+
+    private static Value value(Object value, Map<EntityUID, Entity> referenced) {
+        if (value instanceof String s) {
+            return new PrimString(s);
+        }
+        if (value instanceof Long || value instanceof Integer || value instanceof Short || value instanceof Byte) {
+            return new PrimLong(((Number) value).longValue());
+        }
+        if (value instanceof Boolean b) {
+            return new PrimBool(b);
+        }
+        if (value instanceof EntityRef ref) {
+            EntityUID uid = uid(ref);
+            referenced.putIfAbsent(uid, new Entity(uid));
+            return uid;
+        }
+        if (value instanceof IpAddress ip) {
+            return new com.cedarpolicy.value.IpAddress(Objects.requireNonNull(ip.address(), "ip address"));
+        }
+        if (value instanceof Collection<?> items) {
+            List<Value> list = new ArrayList<>(items.size());
+            for (Object item : items) {
+                list.add(value(Objects.requireNonNull(item, "set element"), referenced));
+            }
+            return new CedarList(list);
+        }
+        if (value instanceof Map<?, ?> map) {
+            Map<String, Object> fields = new LinkedHashMap<>();
+            map.forEach((k, v) -> fields.put((String) k, v));
+            return new CedarMap(record(fields, referenced));
+        }
+        throw new IllegalArgumentException("unsupported Cedar value type: " + value.getClass().getName());
+    }
+
+    static EntityUID uid(EntityRef ref) {
+        EntityTypeName type = TYPE_NAMES.computeIfAbsent(ref.type(), t -> EntityTypeName.parse(NAMESPACE + "::" + t)
+                .orElseThrow(() -> new IllegalArgumentException("invalid entity type: " + t)));
+        return type.of(ref.id());
+    }
+
+    private static Map<Action, EntityUID> actionUids() {
+        Map<Action, EntityUID> uids = new EnumMap<>(Action.class);
+        EntityTypeName actionType = EntityTypeName.parse(NAMESPACE + "::Action").orElseThrow();
+        for (Action action : Action.values()) {
+            uids.put(action, actionType.of(action.name()));
+        }
+        return Collections.unmodifiableMap(uids);
+    }
+
+    private static String truncate(String text) {
+        String value = String.valueOf(text);
+        return value.length() <= MAX_ERROR_CHARS ? value : value.substring(0, MAX_ERROR_CHARS) + "…";
+    }
+}

@@ -1,0 +1,219 @@
+package dev.policygate.core.masking;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * Masks the text-bearing parts of Messages API JSON <em>in place</em>: callers that need the
+ * original pass a {@code deepCopy()}.
+ *
+ * <p>Replies ({@link #maskMessage}): {@code text} (and its citations' {@code cited_text}),
+ * {@code thinking}, every string inside {@code tool_use}/{@code server_tool_use}/{@code
+ * mcp_tool_use} {@code input}, and the nested content of tool-result blocks. Requests ({@link
+ * #maskRequestMessages}): {@code system} and every message's content, including tool results and
+ * plain-text document sources.
+ *
+ * <p>Limits: object keys, ids, signatures, encrypted or base64 payloads (images, PDFs,
+ * {@code redacted_thinking}) and URLs of base64/url/file sources are left as they are: they are
+ * either opaque to us or must stay intact for the API to accept the message.
+ */
+public final class ReplyMasker {
+    /** Fields that carry identifiers or opaque payloads rather than text a reader sees. */
+    private static final Set<String> OPAQUE_FIELDS = Set.of("type", "id", "tool_use_id", "signature",
+            "encrypted_content", "encrypted_index", "file_id", "media_type", "data", "url", "cache_control",
+            "container_id", "name", "server_name");
+    private static final Set<String> OPAQUE_SOURCE_TYPES = Set.of("base64", "url", "file");
+
+    private final TextMasker masker;
+
+    public ReplyMasker(TextMasker masker) {
+        this.masker = Objects.requireNonNull(masker, "masker");
+    }
+
+    /** Masks a Message object (a non-streamed reply, or one assembled from a stream) in place. */
+    public MaskReport maskMessage(ObjectNode message, UnmaskDecider decider) {
+        MaskTally tally = new MaskTally(decider);
+        maskContent(message, "content", tally);
+        return tally.report();
+    }
+
+    /** Masks the {@code system} prompt and every message of a Messages API request in place. */
+    public MaskReport maskRequestMessages(ObjectNode request, UnmaskDecider decider) {
+        MaskTally tally = new MaskTally(decider);
+        maskContent(request, "system", tally);
+        JsonNode messages = request.get("messages");
+        if (messages instanceof ArrayNode array) {
+            for (JsonNode m : array) {
+                if (m instanceof ObjectNode message) {
+                    maskContent(message, "content", tally);
+                }
+            }
+        }
+        return tally.report();
+    }
+
+    /** Masks {@code parent.field} when it is a string or an array of content blocks. */
+    void maskContent(ObjectNode parent, String field, MaskTally tally) {
+        JsonNode content = parent.get(field);
+        if (content == null) {
+            return;
+        }
+        if (content.isTextual()) {
+            maskText(parent, field, tally);
+        } else if (content instanceof ArrayNode blocks) {
+            for (JsonNode b : blocks) {
+                if (b instanceof ObjectNode block) {
+                    maskBlock(block, tally);
+                }
+            }
+        } else if (content instanceof ObjectNode block) {
+            maskBlock(block, tally);
+        }
+    }
+
+    /** Masks one content block, as found in a reply, a request or a content_block_start event. */
+    void maskBlock(ObjectNode block, MaskTally tally) {
+        String type = block.path("type").asText("");
+        switch (type) {
+            case "text" -> {
+                maskText(block, "text", tally);
+                maskCitations(block.get("citations"), tally);
+            }
+            case "thinking" -> maskText(block, "thinking", tally);
+            case "redacted_thinking", "image" -> {
+                // encrypted or binary: nothing a reader can see
+            }
+            case "tool_use", "server_tool_use", "mcp_tool_use" -> maskStrings(block, "input", tally);
+            case "document" -> {
+                JsonNode source = block.get("source");
+                if (source instanceof ObjectNode src) {
+                    maskSource(src, tally);
+                }
+                maskText(block, "context", tally);
+                maskCitations(block.get("citations"), tally);
+            }
+            default -> {
+                if (OPAQUE_SOURCE_TYPES.contains(type)) {
+                    return;
+                }
+                // tool_result, mcp_tool_result, *_tool_result, search_result and types not yet
+                // known: every visible string, recursing into nested blocks
+                maskGeneric(block, tally);
+            }
+        }
+    }
+
+    private void maskSource(ObjectNode source, MaskTally tally) {
+        String type = source.path("type").asText("");
+        if ("text".equals(type)) {
+            maskText(source, "data", tally);
+        } else if ("content".equals(type)) {
+            maskContent(source, "content", tally);
+        }
+    }
+
+    private void maskCitations(JsonNode citations, MaskTally tally) {
+        if (citations instanceof ArrayNode array) {
+            for (JsonNode c : array) {
+                if (c instanceof ObjectNode citation) {
+                    maskText(citation, "cited_text", tally);
+                }
+            }
+        }
+    }
+
+    private void maskGeneric(ObjectNode node, MaskTally tally) {
+        for (Map.Entry<String, JsonNode> e : node.properties()) {
+            if (OPAQUE_FIELDS.contains(e.getKey())) {
+                continue;
+            }
+            JsonNode v = e.getValue();
+            if (v.isTextual()) {
+                String masked = masker.mask(v.textValue(), tally);
+                if (!masked.equals(v.textValue())) {
+                    e.setValue(TextNode.valueOf(masked));
+                }
+            } else if (v instanceof ObjectNode child) {
+                if (child.has("type")) {
+                    maskBlock(child, tally);
+                } else {
+                    maskGeneric(child, tally);
+                }
+            } else if (v instanceof ArrayNode array) {
+                maskGenericArray(array, tally);
+            }
+        }
+    }
+
+    private void maskGenericArray(ArrayNode array, MaskTally tally) {
+        for (int i = 0; i < array.size(); i++) {
+            JsonNode v = array.get(i);
+            if (v.isTextual()) {
+                String masked = masker.mask(v.textValue(), tally);
+                if (!masked.equals(v.textValue())) {
+                    array.set(i, TextNode.valueOf(masked));
+                }
+            } else if (v instanceof ObjectNode child) {
+                if (child.has("type")) {
+                    maskBlock(child, tally);
+                } else {
+                    maskGeneric(child, tally);
+                }
+            } else if (v instanceof ArrayNode nested) {
+                maskGenericArray(nested, tally);
+            }
+        }
+    }
+
+    /** Masks every string value under {@code parent.field}, at any depth (tool inputs). */
+    void maskStrings(ObjectNode parent, String field, MaskTally tally) {
+        JsonNode v = parent.get(field);
+        if (v == null) {
+            return;
+        }
+        JsonNode masked = maskAllStrings(v, tally);
+        if (masked != v) {
+            parent.set(field, masked);
+        }
+    }
+
+    /** Returns the node with its strings masked: the same node, modified, or a new text node. */
+    JsonNode maskAllStrings(JsonNode v, MaskTally tally) {
+        if (v.isTextual()) {
+            String masked = masker.mask(v.textValue(), tally);
+            return masked.equals(v.textValue()) ? v : TextNode.valueOf(masked);
+        }
+        if (v instanceof ObjectNode object) {
+            for (Map.Entry<String, JsonNode> e : object.properties()) {
+                JsonNode masked = maskAllStrings(e.getValue(), tally);
+                if (masked != e.getValue()) {
+                    e.setValue(masked);
+                }
+            }
+        } else if (v instanceof ArrayNode array) {
+            for (int i = 0; i < array.size(); i++) {
+                JsonNode masked = maskAllStrings(array.get(i), tally);
+                if (masked != array.get(i)) {
+                    array.set(i, masked);
+                }
+            }
+        }
+        return v;
+    }
+
+    private void maskText(ObjectNode parent, String field, MaskTally tally) {
+        JsonNode v = parent.get(field);
+        if (v != null && v.isTextual()) {
+            String text = v.textValue();
+            String masked = masker.mask(text, tally);
+            if (!masked.equals(text)) {
+                parent.put(field, masked);
+            }
+        }
+    }
+}
