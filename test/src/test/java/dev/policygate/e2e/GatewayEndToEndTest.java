@@ -5,8 +5,7 @@ import com.anthropic.client.okhttp.AnthropicOkHttpClient;
 import com.anthropic.core.http.HttpResponseFor;
 import com.anthropic.core.http.StreamResponse;
 import com.anthropic.errors.AnthropicServiceException;
-import com.anthropic.errors.AuthenticationException;
-import com.anthropic.errors.BadRequestException;
+import com.anthropic.errors.UnauthorizedException;
 import com.anthropic.errors.PermissionDeniedException;
 import com.anthropic.helpers.MessageAccumulator;
 import com.anthropic.models.messages.Message;
@@ -207,7 +206,7 @@ class GatewayEndToEndTest {
         HttpResponse<String> r = post("/v1/messages", devKey,
                 "{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":50,\"stream\":true,\"messages\":[{\"role\":\"user\","
                         + "\"content\":\"a fairly long prompt so that the cut lands mid stream\"}]}");
-        assertThat(r.body()).contains("event: error").doesNotContain("message_stop");
+        assertThat(r.body()).contains("event: error").doesNotContain("event: message_stop");
         JsonNode rec = recording(r.headers().firstValue("x-policygate-session-id").orElseThrow());
         assertThat(rec.path("status").asText()).isEqualTo("FAILED");
     }
@@ -368,7 +367,7 @@ class GatewayEndToEndTest {
     void unknownKey_throwsTheSdkAuthenticationError_andNeverEchoesIt() {
         AnthropicClient stranger = sdk("pgk_" + "x".repeat(43));
         assertThatThrownBy(() -> stranger.messages().create(params("hi", 5)))
-                .isInstanceOfSatisfying(AuthenticationException.class,
+                .isInstanceOfSatisfying(UnauthorizedException.class,
                         e -> assertThat(e.getMessage()).doesNotContain("xxxxxxxx"));
     }
 

@@ -51,6 +51,8 @@ final class BuiltInScanner {
     private final String s;
     private final int n;
     private final List<Detection> out;
+    private int endMarker = -1;
+    private int endMarkerFrom = -1;
 
     private BuiltInScanner(String s, List<Detection> out) {
         this.s = s;
@@ -581,7 +583,7 @@ final class BuiltInScanner {
             if (k == 0) {
                 break;
             }
-            if (at(j + k) == '.') {
+            if (at(j + k) == '.' && isDigit(at(j + k + 1))) {
                 int end = ipv4(j);
                 if (end < 0) {
                     return -1;
@@ -773,6 +775,18 @@ final class BuiltInScanner {
 
     // ---- PRIVATE_KEY -------------------------------------------------------------------
 
+    /**
+     * The first END marker at or after {@code from}. Headers are met in increasing order, so the
+     * answer is cached and the text is searched at most about once however many headers it has.
+     */
+    private int nextEndMarker(int from) {
+        if (endMarkerFrom < 0 || from < endMarkerFrom || (endMarker >= 0 && endMarker < from)) {
+            endMarker = PemBlocks.nextEndMarker(s, from);
+            endMarkerFrom = from;
+        }
+        return endMarker;
+    }
+
     private void privateKey(int i) {
         if (at(i + 1) != '-' || at(i + 5) != 'B') {
             return;
@@ -781,7 +795,7 @@ final class BuiltInScanner {
         if (headerEnd < 0 || !PemBlocks.isPrivateKeyHeader(s, i, headerEnd)) {
             return;
         }
-        int end = PemBlocks.endLineEnd(s, i, headerEnd);
+        int end = PemBlocks.endLineEnd(s, i, headerEnd, nextEndMarker(headerEnd));
         if (end < 0) {
             end = PemBlocks.unterminatedBodyEnd(s, headerEnd);
         }

@@ -7,6 +7,7 @@ package dev.policygate.core.detect;
 final class PemBlocks {
     static final String BEGIN = "-----BEGIN ";
     static final String DASHES = "-----";
+    static final String END = "-----END ";
     /** A key block is searched for its END line this far; larger blocks are treated as open. */
     static final int MAX_BLOCK = 64 * 1024;
     /** Base64 characters after an unterminated header that make it a key rather than a mention. */
@@ -62,19 +63,30 @@ final class PemBlocks {
     }
 
     /**
-     * The index just past the END line matching the header {@code s[i, headerEnd)}, or -1 when
-     * it does not occur within {@link #MAX_BLOCK} characters.
+     * The index just past the END line matching the header {@code s[i, headerEnd)}, given the
+     * position of the first {@code -----END } after the header ({@code marker}, or -1). Only that
+     * first END line is considered, which keeps repeated headers from costing a search each.
+     * Returns -1 when it is missing, too far ({@link #MAX_BLOCK}) or for another label.
      */
-    static int endLineEnd(CharSequence s, int i, int headerEnd) {
+    static int endLineEnd(CharSequence s, int i, int headerEnd, int marker) {
+        if (marker < 0 || marker - i > MAX_BLOCK) {
+            return -1;
+        }
         int labelStart = i + BEGIN.length();
         int labelLen = headerEnd - DASHES.length() - labelStart;
-        int endLineLen = "-----END ".length() + labelLen + DASHES.length();
-        int limit = Math.min(s.length() - endLineLen, i + MAX_BLOCK);
-        for (int j = headerEnd; j <= limit; j++) {
-            if (s.charAt(j) == '-' && regionEquals(s, j, "-----END ")
-                    && regionEquals(s, j + 9, s, labelStart, labelLen)
-                    && regionEquals(s, j + 9 + labelLen, DASHES)) {
-                return j + endLineLen;
+        int at = marker + END.length();
+        if (regionEquals(s, at, s, labelStart, labelLen) && regionEquals(s, at + labelLen, DASHES)) {
+            return at + labelLen + DASHES.length();
+        }
+        return -1;
+    }
+
+    /** The first {@code -----END } at or after {@code from}, or -1. */
+    static int nextEndMarker(CharSequence s, int from) {
+        int last = s.length() - END.length();
+        for (int j = Math.max(from, 0); j <= last; j++) {
+            if (s.charAt(j) == '-' && regionEquals(s, j, END)) {
+                return j;
             }
         }
         return -1;
@@ -135,7 +147,7 @@ final class PemBlocks {
                 return i;
             }
             if (he > 0 && isPrivateKeyHeader(s, i, he)) {
-                int end = endLineEnd(s, i, he);
+                int end = endLineEnd(s, i, he, nextEndMarker(s, he));
                 if (end < 0) {
                     return i;
                 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.policygate.core.detect.DataClass;
+import dev.policygate.core.detect.Detection;
 import dev.policygate.core.json.Json;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -113,7 +114,7 @@ public final class StreamingReplyMasker {
             return null;
         }
         ObjectNode out = message.deepCopy();
-        ArrayNode content = out.putArray("content");
+        ArrayNode content = out.get("content") instanceof ArrayNode a ? a : out.putArray("content");
         for (EmittedBlock b : blocks.values()) {
             content.add(b.toJson());
         }
@@ -154,7 +155,6 @@ public final class StreamingReplyMasker {
         } else {
             outbox.add(e);
         }
-        message.remove("content");
     }
 
     private void blockStart(SseEvent e) throws JsonProcessingException {
@@ -430,11 +430,11 @@ public final class StreamingReplyMasker {
                 }
             }
             String view = buf.toString();
-            List<dev.policygate.core.detect.Detection> found = masker.detectors().scan(view);
+            List<Detection> found = masker.detectors().scan(view);
             int localFrom = sent - base;
             int localCut = Math.max(cut - base, localFrom);
-            if (!last) {
-                for (dev.policygate.core.detect.Detection d : found) {
+            if (!last && !forceKey) {
+                for (Detection d : found) {
                     if (d.start() < localCut && d.end() > localCut) {
                         localCut = Math.max(d.start(), localFrom);
                     }
@@ -457,7 +457,7 @@ public final class StreamingReplyMasker {
         /** The absolute start of a private-key block that is still open, or -1. */
         private int openKeyStart() {
             int end = end();
-            if (keyStart >= sent && PemHeader.complete(buf, keyStart - base)) {
+            if (keyStart >= sent && PemHeader.isPrivateKeyHeader(buf, keyStart - base)) {
                 // the header is known; only new text can close the block
                 int from = Math.max(keyStart, keySearchedTo - 8) - base;
                 if (buf.indexOf("-----END", from) < 0) {
@@ -515,18 +515,19 @@ public final class StreamingReplyMasker {
         }
     }
 
-    /** Whether a complete PEM BEGIN header starts at an offset (for the open-key shortcut). */
+    /** Recognises a complete private-key BEGIN header (for the open-key shortcut). */
     private static final class PemHeader {
-        static boolean complete(CharSequence s, int at) {
-            if (at < 0 || at >= s.length() || s.charAt(at) != '-') {
+        private static final String BEGIN = "-----BEGIN ";
+        private static final String SUFFIX = "PRIVATE KEY-----";
+
+        static boolean isPrivateKeyHeader(StringBuilder s, int at) {
+            if (at < 0 || s.length() - at < BEGIN.length() + SUFFIX.length()
+                    || !BEGIN.contentEquals(s.subSequence(at, at + BEGIN.length()))) {
                 return false;
             }
-            for (int i = at + 11, n = Math.min(s.length(), at + 80); i < n; i++) {
-                if (s.charAt(i) == '-') {
-                    return i + 5 <= s.length() && "-----".contentEquals(s.subSequence(i, i + 5));
-                }
-            }
-            return false;
+            int close = s.indexOf("-----", at + BEGIN.length());
+            return close >= 0 && close - at < 80 && close + 5 - SUFFIX.length() >= at + BEGIN.length()
+                    && SUFFIX.contentEquals(s.subSequence(close + 5 - SUFFIX.length(), close + 5));
         }
     }
 }

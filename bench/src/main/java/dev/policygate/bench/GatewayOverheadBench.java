@@ -1,0 +1,110 @@
+package dev.policygate.bench;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.policygate.core.analysis.AnalysedRequest;
+import dev.policygate.core.analysis.RequestAnalyzer;
+import dev.policygate.core.decision.Action;
+import dev.policygate.core.decision.AuthzRequest;
+import dev.policygate.core.decision.CedarPolicyEngine;
+import dev.policygate.core.decision.Contexts;
+import dev.policygate.core.decision.Decision;
+import dev.policygate.core.decision.EntityRef;
+import dev.policygate.core.detect.DataClass;
+import dev.policygate.core.detect.DetectorSet;
+import dev.policygate.core.json.Json;
+import dev.policygate.core.masking.MaskingConfig;
+import dev.policygate.core.masking.ReplyMasker;
+import dev.policygate.core.masking.TextMasker;
+import dev.policygate.core.masking.UnmaskDecider;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Threads;
+import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.Blackhole;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * In-process gateway overhead, upstream excluded: analyse a 4 KB prompt with 3 tools, decide
+ * (invoke_model + use_tool per tool + read_unmasked per detected class), and mask an 8 KB reply.
+ * Sample mode, so JMH reports p50/p99/p99.9 per call. Single thread = one core.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.SampleTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(1)
+@Threads(1)
+public class GatewayOverheadBench {
+    @Param({"50"})
+    int policies;
+
+    private CedarPolicyEngine engine;
+    private RequestAnalyzer analyzer;
+    private ReplyMasker replyMasker;
+    private byte[] requestBody;
+    private ObjectNode reply;
+
+    @Setup
+    public void setUp() throws Exception {
+        engine = BenchData.policies(policies);
+        DetectorSet detectors = DetectorSet.builtIns();
+        analyzer = new RequestAnalyzer(detectors);
+        replyMasker = new ReplyMasker(new TextMasker(detectors, MaskingConfig.defaults(new byte[32])));
+        ObjectNode req = Json.mapper().createObjectNode();
+        req.put("model", "claude-sonnet-4-5");
+        req.put("max_tokens", 1024);
+        ArrayNode tools = req.putArray("tools");
+        for (String t : new String[]{"get_weather", "search_docs", "create_ticket"}) {
+            ObjectNode tool = tools.addObject();
+            tool.put("name", t);
+            tool.put("description", "Tool " + t);
+            tool.putObject("input_schema").put("type", "object");
+        }
+        req.putArray("messages").addObject().put("role", "user").put("content", BenchData.text(4096, 400, 1));
+        requestBody = Json.mapper().writeValueAsBytes(req);
+        reply = Json.mapper().createObjectNode();
+        reply.put("id", "msg_1").put("type", "message").put("role", "assistant").put("model", "claude-sonnet-4-5");
+        reply.putArray("content").addObject().put("type", "text").put("text", BenchData.text(8192, 600, 2));
+        reply.put("stop_reason", "end_turn");
+        reply.putObject("usage").put("input_tokens", 1000).put("output_tokens", 2000);
+    }
+
+    @Benchmark
+    public void analyseDecideMask(Blackhole bh) {
+        AnalysedRequest a = analyzer.analyse(requestBody, RequestAnalyzer.Operation.MESSAGES);
+        Set<String> detections = a.detectionLabels();
+        EntityRef user = EntityRef.user("dev");
+        Set<String> groups = Set.of("developers");
+        Decision d = engine.decide(new AuthzRequest(user, groups, Action.invoke_model, EntityRef.model(a.model()),
+                null, Contexts.invokeModel(a.normalisedPrompt(), detections, a.maxTokens(), a.stream(),
+                a.estimatedInputTokens(), false, null, "127.0.0.1", "messages", new TreeSet<>(a.tools()), Set.of(),
+                Set.of())));
+        bh.consume(d);
+        Map<String, Object> itemCtx = Contexts.useItem(a.model(), detections, false, false, null, "127.0.0.1");
+        for (String tool : a.tools()) {
+            bh.consume(engine.decide(new AuthzRequest(user, groups, Action.use_tool, EntityRef.tool(tool), null,
+                    itemCtx)));
+        }
+        Map<DataClass, Boolean> memo = new HashMap<>();
+        UnmaskDecider decider = c -> memo.computeIfAbsent(c, k -> engine.decide(new AuthzRequest(user, groups,
+                Action.read_unmasked, EntityRef.dataClass(k.name()), null, Contexts.readUnmasked("reply"))).allowed());
+        ObjectNode copy = reply.deepCopy();
+        bh.consume(replyMasker.maskMessage(copy, decider));
+        bh.consume(copy);
+    }
+}

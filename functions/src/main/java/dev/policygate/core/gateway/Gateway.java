@@ -1,0 +1,1023 @@
+package dev.policygate.core.gateway;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.re2j.Pattern;
+import dev.policygate.core.analysis.AnalysedRequest;
+import dev.policygate.core.analysis.RequestAnalyzer;
+import dev.policygate.core.approval.ApprovalListener;
+import dev.policygate.core.approval.ApprovalPage;
+import dev.policygate.core.approval.ApprovalRecord;
+import dev.policygate.core.approval.ApprovalService;
+import dev.policygate.core.auth.AuthenticationException;
+import dev.policygate.core.auth.Principal;
+import dev.policygate.core.auth.PrincipalResolver;
+import dev.policygate.core.decision.Action;
+import dev.policygate.core.decision.AuthzRequest;
+import dev.policygate.core.decision.Contexts;
+import dev.policygate.core.decision.Decision;
+import dev.policygate.core.decision.EntityRef;
+import dev.policygate.core.decision.Outcome;
+import dev.policygate.core.decision.PolicyEngine;
+import dev.policygate.core.detect.DataClass;
+import dev.policygate.core.json.Json;
+import dev.policygate.core.masking.MaskingException;
+import dev.policygate.core.masking.ReplyMasker;
+import dev.policygate.core.masking.SseEvent;
+import dev.policygate.core.masking.SseParser;
+import dev.policygate.core.masking.StreamingReplyMasker;
+import dev.policygate.core.masking.TextMasker;
+import dev.policygate.core.masking.UnmaskDecider;
+import dev.policygate.core.session.SessionIds;
+import dev.policygate.core.session.SessionPage;
+import dev.policygate.core.session.SessionQuery;
+import dev.policygate.core.session.SessionStatus;
+import dev.policygate.core.session.SessionStore;
+import dev.policygate.core.session.SessionSummary;
+import dev.policygate.core.upstream.ClaudeUpstream;
+import dev.policygate.core.upstream.UpstreamException;
+import dev.policygate.core.upstream.UpstreamRequest;
+import dev.policygate.core.upstream.UpstreamResponse;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Use case: enforce policy on every Claude API call. Authenticates the caller, analyses the
+ * request, asks Cedar, then denies, holds for approval, or forwards with masking; and records
+ * every exchange, whatever its outcome. It is also the one place that maps errors to HTTP.
+ *
+ * <p>Runs unchanged behind the local server, a Lambda handler, or a test: it sees only
+ * {@link GatewayRequest} and {@link GatewayResponse}.
+ */
+public final class Gateway implements ApprovalListener {
+    private static final Logger LOG = Logger.getLogger(Gateway.class.getName());
+    private static final String DEFAULT_ANTHROPIC_VERSION = "2023-06-01";
+    private static final int MAX_ERROR_BODY = 64 * 1024;
+
+    private final GatewayConfig config;
+    private final PrincipalResolver auth;
+    private final PolicyEngine policies;
+    private final RequestAnalyzer analyzer;
+    private final TextMasker masker;
+    private final ReplyMasker replyMasker;
+    private final ClaudeUpstream upstream;
+    private final SessionStore sessions;
+    private final ApprovalService approvals;
+    private final Clock clock;
+    private final SessionIds ids;
+    private final ExecutorService background;
+    private final Pattern modelPattern;
+    private final Map<String, Held> held = new ConcurrentHashMap<>();
+    private final Map<String, ObjectNode> ownerReplies = new ConcurrentHashMap<>();
+
+    /** A request waiting for approval: kept in memory only, never written unmasked. */
+    private record Held(Exchange exchange, Principal principal, AnalysedRequest request, byte[] body,
+                        Map<String, String> anthropicHeaders, String sourceIp) {
+    }
+
+    public Gateway(GatewayConfig config, PrincipalResolver auth, PolicyEngine policies, RequestAnalyzer analyzer,
+                   TextMasker masker, ClaudeUpstream upstream, SessionStore sessions, ApprovalService approvals,
+                   Clock clock, ExecutorService background) {
+        this.config = config;
+        this.auth = auth;
+        this.policies = policies;
+        this.analyzer = analyzer;
+        this.masker = masker;
+        this.replyMasker = new ReplyMasker(masker);
+        this.upstream = upstream;
+        this.sessions = sessions;
+        this.approvals = approvals;
+        this.clock = clock;
+        this.ids = new SessionIds(clock);
+        this.background = background;
+        this.modelPattern = Pattern.compile(config.modelPattern());
+        approvals.setListener(this);
+    }
+
+    /** Handles one HTTP request. Never throws: every failure becomes an Anthropic-shaped error. */
+    public GatewayResponse handle(GatewayRequest req) {
+        Exchange ex = new Exchange(ids.next(), routeName(req), clock.instant(), req.sourceIp());
+        GatewayResponse response;
+        try {
+            response = route(ex, req);
+        } catch (GatewayError e) {
+            response = fail(ex, e);
+        } catch (RuntimeException e) {
+            LOG.log(Level.SEVERE, "session " + ex.id + ": internal error " + e.getClass().getName(), e);
+            response = fail(ex, GatewayError.internal());
+        }
+        return response.header("x-policygate-session-id", ex.id);
+    }
+
+    private GatewayResponse route(Exchange ex, GatewayRequest req) {
+        String path = req.path();
+        String method = req.method();
+        if (path.equals("/v1/messages")) {
+            requireMethod(method, "POST");
+            return messages(ex, req, RequestAnalyzer.Operation.MESSAGES);
+        }
+        if (path.equals("/v1/messages/count_tokens")) {
+            requireMethod(method, "POST");
+            return messages(ex, req, RequestAnalyzer.Operation.COUNT_TOKENS);
+        }
+        if (path.equals("/v1/models")) {
+            requireMethod(method, "GET");
+            return models(ex, req);
+        }
+        if (path.equals("/v1/sessions")) {
+            requireMethod(method, "GET");
+            return listSessions(ex, req);
+        }
+        if (path.startsWith("/v1/sessions/")) {
+            requireMethod(method, "GET");
+            return getSession(ex, req, path.substring("/v1/sessions/".length()));
+        }
+        if (path.startsWith("/approvals/")) {
+            return approval(ex, req, path.substring("/approvals/".length()));
+        }
+        throw GatewayError.notFound("Not found: " + method + " " + truncate(path, 100));
+    }
+
+    private static void requireMethod(String actual, String expected) {
+        if (!actual.equals(expected)) {
+            throw new GatewayError(405, "invalid_request_error", "Method " + truncate(actual, 10) + " not allowed; use "
+                    + expected + ".");
+        }
+    }
+
+    // ---------------------------------------------------------------- messages and count_tokens
+
+    private GatewayResponse messages(Exchange ex, GatewayRequest req, RequestAnalyzer.Operation op) {
+        Principal principal = authenticate(ex, req);
+        if (req.bodyTooLarge()) {
+            throw new GatewayError(413, "request_too_large",
+                    "Request exceeds the maximum allowed size of " + config.maxBodyBytes() + " bytes.");
+        }
+        AnalysedRequest a = analyzer.analyse(req.body(), op);
+        ex.model = a.model();
+        ex.stream = a.stream();
+        ex.detections = a.detectionLabels();
+        ex.request = maskedForRecording(a);
+        if (!modelPattern.matches(a.model())) {
+            throw GatewayError.notFound("model: " + a.model());
+        }
+        String operation = op == RequestAnalyzer.Operation.MESSAGES ? "messages" : "count_tokens";
+        Decision d = decideRequest(ex, principal, a, req.sourceIp(), operation, false, null);
+        switch (d.outcome()) {
+            case DENY -> throw denied(d);
+            case APPROVAL -> {
+                if (op != RequestAnalyzer.Operation.MESSAGES) {
+                    throw new GatewayError(403, "permission_error", "This request needs human approval ("
+                            + String.join("; ", d.messages()) + "); send it to /v1/messages.", d.policyIds());
+                }
+                return hold(ex, principal, a, req, d);
+            }
+            default -> {
+                return forward(ex, principal, a, req, op);
+            }
+        }
+    }
+
+    private Principal authenticate(Exchange ex, GatewayRequest req) {
+        try {
+            Principal p = auth.authenticate(req.headers());
+            ex.principal = p;
+            return p;
+        } catch (AuthenticationException e) {
+            throw new GatewayError(401, "authentication_error", e.getMessage());
+        }
+    }
+
+    private Decision decideRequest(Exchange ex, Principal p, AnalysedRequest a, String sourceIp, String operation,
+                                   boolean approvalGranted, String approver) {
+        long t0 = System.nanoTime();
+        Set<String> detections = a.detectionLabels();
+        EntityRef user = EntityRef.user(p.id());
+        List<Decision> all = new ArrayList<>();
+        all.add(policies.decide(new AuthzRequest(user, p.groups(), Action.invoke_model, EntityRef.model(a.model()),
+                null, Contexts.invokeModel(a.normalisedPrompt(), detections, a.maxTokens(), a.stream(),
+                a.estimatedInputTokens(), approvalGranted, approver, sourceIp, operation,
+                new TreeSet<>(a.tools()), new TreeSet<>(a.skills()), new TreeSet<>(a.mcpServers())))));
+        Map<String, Object> itemContext = Contexts.useItem(a.model(), detections, a.stream(), approvalGranted, approver,
+                sourceIp);
+        for (String tool : a.tools()) {
+            all.add(policies.decide(new AuthzRequest(user, p.groups(), Action.use_tool, EntityRef.tool(tool), null,
+                    itemContext)));
+        }
+        for (String server : a.mcpServers()) {
+            all.add(policies.decide(new AuthzRequest(user, p.groups(), Action.use_tool, EntityRef.mcpServer(server),
+                    null, itemContext)));
+        }
+        for (String skill : a.skills()) {
+            all.add(policies.decide(new AuthzRequest(user, p.groups(), Action.use_skill, EntityRef.skill(skill), null,
+                    itemContext)));
+        }
+        Decision combined = combine(all);
+        ex.decisionMicros += (System.nanoTime() - t0) / 1000;
+        ex.decision = combined.outcome().name();
+        ex.policyIds = combined.policyIds();
+        ex.messages = combined.messages();
+        return combined;
+    }
+
+    /** Any deny wins; else any approval (groups united); else allow. */
+    static Decision combine(List<Decision> decisions) {
+        Outcome outcome = Outcome.ALLOW;
+        for (Decision d : decisions) {
+            if (d.outcome() == Outcome.DENY) {
+                outcome = Outcome.DENY;
+                break;
+            }
+            if (d.outcome() == Outcome.APPROVAL) {
+                outcome = Outcome.APPROVAL;
+            }
+        }
+        Set<String> ids = new LinkedHashSet<>();
+        Set<String> messages = new LinkedHashSet<>();
+        Set<String> groups = new TreeSet<>();
+        List<String> errors = new ArrayList<>();
+        for (Decision d : decisions) {
+            if (d.outcome() == outcome) {
+                ids.addAll(d.policyIds());
+                messages.addAll(d.messages());
+                groups.addAll(d.approvalGroups());
+            }
+            errors.addAll(d.errors());
+        }
+        return new Decision(outcome, List.copyOf(ids), List.copyOf(messages),
+                outcome == Outcome.APPROVAL ? groups : Set.of(), errors);
+    }
+
+    private static GatewayError denied(Decision d) {
+        String message;
+        if (!d.messages().isEmpty()) {
+            message = String.join("; ", d.messages());
+        } else if (d.policyIds().isEmpty()) {
+            message = "No policy permits this request (default deny).";
+        } else {
+            message = "Denied by policy " + String.join(", ", d.policyIds()) + ".";
+        }
+        return new GatewayError(403, "permission_error", message, d.policyIds());
+    }
+
+    private ObjectNode maskedForRecording(AnalysedRequest a) {
+        ObjectNode copy = a.json().deepCopy();
+        if (!a.detected().isEmpty()) {
+            replyMasker.maskRequestMessages(copy, UnmaskDecider.MASK_ALL);
+        }
+        return copy;
+    }
+
+    private UnmaskDecider replyDecider(Principal p) {
+        Map<DataClass, Boolean> memo = new ConcurrentHashMap<>();
+        return c -> memo.computeIfAbsent(c, k -> policies.decide(new AuthzRequest(EntityRef.user(p.id()), p.groups(),
+                Action.read_unmasked, EntityRef.dataClass(k.name()), null, Contexts.readUnmasked("reply")))
+                .allowed());
+    }
+
+    private UnmaskDecider promptDecider(String model) {
+        Map<DataClass, Boolean> memo = new HashMap<>();
+        return c -> memo.computeIfAbsent(c, k -> policies.decide(new AuthzRequest(EntityRef.model(model), Set.of(),
+                Action.read_unmasked, EntityRef.dataClass(k.name()), null, Contexts.readUnmasked("prompt")))
+                .allowed());
+    }
+
+    private static Map<String, String> anthropicHeaders(GatewayRequest req) {
+        Map<String, String> h = new LinkedHashMap<>();
+        String version = req.header("anthropic-version");
+        h.put("anthropic-version", version == null ? DEFAULT_ANTHROPIC_VERSION : truncate(version, 64));
+        String beta = req.header("anthropic-beta");
+        if (beta != null) {
+            h.put("anthropic-beta", truncate(beta, 1024));
+        }
+        return h;
+    }
+
+    /** The body to forward: the caller's bytes unchanged, unless policy masks part of the prompt. */
+    private byte[] forwardBody(Exchange ex, AnalysedRequest a, byte[] original, boolean forceNoStream) {
+        ObjectNode copy = null;
+        if (!a.detected().isEmpty()) {
+            UnmaskDecider decider = promptDecider(a.model());
+            boolean anyMasked = a.detected().stream().anyMatch(c -> !decider.mayReadUnmasked(c));
+            if (anyMasked) {
+                copy = a.json().deepCopy();
+                replyMasker.maskRequestMessages(copy, decider).masked()
+                        .forEach(c -> ex.maskedInPrompt.add(c.name()));
+            }
+        }
+        if (forceNoStream) {
+            copy = copy == null ? a.json().deepCopy() : copy;
+            copy.put("stream", false);
+        }
+        if (copy == null) {
+            return original;
+        }
+        try {
+            return Json.mapper().writeValueAsBytes(copy);
+        } catch (JsonProcessingException e) {
+            throw GatewayError.internal();
+        }
+    }
+
+    private GatewayResponse forward(Exchange ex, Principal p, AnalysedRequest a, GatewayRequest req,
+                                    RequestAnalyzer.Operation op) {
+        byte[] body = forwardBody(ex, a, req.body(), false);
+        writeAhead(ex);
+        String path = op == RequestAnalyzer.Operation.MESSAGES ? "/v1/messages" : "/v1/messages/count_tokens";
+        UpstreamResponse resp = callUpstream(ex, new UpstreamRequest("POST", path, body, anthropicHeaders(req),
+                a.stream()));
+        boolean handedOff = false;
+        try {
+            if (resp.status() != 200) {
+                return upstreamError(ex, resp);
+            }
+            if (op == RequestAnalyzer.Operation.COUNT_TOKENS) {
+                byte[] out = readBounded(resp.body(), MAX_ERROR_BODY);
+                ex.reply = parseObject(out);
+                return complete(ex, GatewayResponse.json(200, out));
+            }
+            String contentType = String.valueOf(resp.header("content-type"));
+            if (a.stream() && contentType.startsWith("text/event-stream")) {
+                handedOff = true;
+                return streamReply(ex, p, resp);
+            }
+            byte[] raw = readBounded(resp.body(), config.maxReplyBytes());
+            ObjectNode message = parseObject(raw);
+            if (message == null) {
+                throw new GatewayError(502, "api_error", "The upstream returned a reply that is not a JSON object.");
+            }
+            byte[] out = maskReply(ex, p, message);
+            return complete(ex, GatewayResponse.json(200, out)).header("request-id", ex.upstreamRequestId);
+        } catch (IOException e) {
+            throw new GatewayError(502, "api_error", "The upstream connection failed while reading the reply.");
+        } finally {
+            if (!handedOff) {
+                closeQuietly(resp);
+            }
+        }
+    }
+
+    /** Masks a complete reply for the caller, and records a fully masked copy. Fails closed. */
+    private byte[] maskReply(Exchange ex, Principal p, ObjectNode message) {
+        try {
+            ObjectNode forCaller = message.deepCopy();
+            replyMasker.maskMessage(forCaller, replyDecider(p)).masked().forEach(c -> ex.maskedInReply.add(c.name()));
+            ObjectNode forRecord = forCaller.deepCopy();
+            replyMasker.maskMessage(forRecord, UnmaskDecider.MASK_ALL);
+            ex.reply = forRecord;
+            JsonNode usage = message.get("usage");
+            if (usage instanceof ObjectNode u) {
+                ex.usage = u;
+            }
+            return Json.mapper().writeValueAsBytes(forCaller);
+        } catch (JsonProcessingException | MaskingException e) {
+            throw new GatewayError(502, "api_error", "The reply could not be masked, so it was not returned.");
+        }
+    }
+
+    private GatewayResponse streamReply(Exchange ex, Principal p, UpstreamResponse resp) {
+        ex.status = SessionStatus.IN_FLIGHT;
+        GatewayResponse out = GatewayResponse.stream(200, sink -> {
+            StreamingReplyMasker m = new StreamingReplyMasker(masker, replyDecider(p), event -> {
+                try {
+                    sink.write(event.encode().getBytes(StandardCharsets.UTF_8));
+                    sink.flush();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            String failure = null;
+            String failureType = "api_error";
+            try (resp) {
+                SseParser parser = new SseParser(resp.body(), config.maxSseEventBytes());
+                SseEvent event;
+                while ((event = parser.next()) != null) {
+                    m.onEvent(event);
+                }
+                m.onComplete();
+                if (!m.completed()) {
+                    failure = "The upstream stream ended before message_stop.";
+                }
+            } catch (UncheckedIOException e) {
+                failure = "The client disconnected.";
+                failureType = null;
+            } catch (MaskingException e) {
+                failure = "The reply could not be masked, so the stream was stopped.";
+            } catch (IOException e) {
+                failure = "The upstream stream failed: " + (e instanceof UpstreamException u ? u.kind().name()
+                        : "malformed or interrupted");
+            } catch (RuntimeException e) {
+                LOG.log(Level.SEVERE, "session " + ex.id + ": stream failed " + e.getClass().getName(), e);
+                failure = "Internal gateway error while streaming.";
+            }
+            if (failure != null && failureType != null) {
+                try {
+                    ObjectNode err = errorBody(failureType, failure, List.of(), ex.id);
+                    sink.write(new SseEvent("error", Json.mapper().writeValueAsString(err))
+                            .encode().getBytes(StandardCharsets.UTF_8));
+                    sink.flush();
+                } catch (IOException ignored) {
+                    // the client is gone; the session still records the failure below
+                }
+            }
+            synchronized (ex) {
+                try {
+                    ObjectNode assembled = m.assembledMessage();
+                    if (assembled != null) {
+                        ObjectNode rec = assembled.deepCopy();
+                        replyMasker.maskMessage(rec, UnmaskDecider.MASK_ALL);
+                        ex.reply = rec;
+                        if (rec.get("usage") instanceof ObjectNode u) {
+                            ex.usage = u;
+                        }
+                    }
+                } catch (RuntimeException e) {
+                    LOG.log(Level.WARNING, "session " + ex.id + ": could not assemble the streamed reply", e);
+                }
+                m.masked().forEach(c -> ex.maskedInReply.add(c.name()));
+                if (failure == null) {
+                    ex.httpStatus = 200;
+                    finish(ex, SessionStatus.COMPLETED);
+                } else {
+                    ex.httpStatus = 200;
+                    ex.errorType = failureType == null ? "client_disconnected" : failureType;
+                    ex.errorMessage = failure;
+                    finish(ex, SessionStatus.FAILED);
+                }
+            }
+        });
+        return out.header("request-id", ex.upstreamRequestId);
+    }
+
+    private void writeAhead(Exchange ex) {
+        ex.httpStatus = 0;
+        ex.status = SessionStatus.IN_FLIGHT;
+        try {
+            sessions.begin(ex.summary());
+        } catch (IOException | RuntimeException e) {
+            if (config.failOpen()) {
+                LOG.warning("session " + ex.id + ": write-ahead failed (" + e.getClass().getSimpleName()
+                        + "); forwarding anyway because fail-open is configured");
+                return;
+            }
+            LOG.warning("session " + ex.id + ": write-ahead failed (" + e.getClass().getSimpleName()
+                    + "); refusing to forward");
+            throw new GatewayError(503, "api_error", "The session could not be recorded, so the request was not "
+                    + "forwarded. Try again later.");
+        }
+    }
+
+    private UpstreamResponse callUpstream(Exchange ex, UpstreamRequest request) {
+        long t0 = System.nanoTime();
+        try {
+            UpstreamResponse resp = upstream.send(request);
+            ex.upstreamRequestId = truncateOrNull(resp.header("request-id"), 128);
+            return resp;
+        } catch (UpstreamException e) {
+            if (e.kind() == UpstreamException.Kind.TIMEOUT) {
+                throw new GatewayError(504, "api_error", "The upstream did not answer in time.");
+            }
+            throw new GatewayError(502, "api_error", "The upstream could not be reached.");
+        } finally {
+            ex.upstreamMillis = (System.nanoTime() - t0) / 1_000_000;
+        }
+    }
+
+    private GatewayResponse upstreamError(Exchange ex, UpstreamResponse resp) throws IOException {
+        int status = resp.status();
+        byte[] body = readBounded(resp.body(), MAX_ERROR_BODY);
+        ObjectNode parsed = parseObject(body);
+        String upstreamMessage = parsed == null ? null : parsed.path("error").path("message").asText(null);
+        if (status == 401 || status == 403) {
+            LOG.severe("session " + ex.id + ": the upstream rejected the gateway credential (status " + status + ")");
+            throw new GatewayError(502, "api_error", "The gateway's upstream credential was rejected.");
+        }
+        if (status == 429) {
+            GatewayError e = new GatewayError(429, "rate_limit_error",
+                    upstreamMessage == null ? "Rate limited by the upstream." : upstreamMessage);
+            return fail(ex, e).header("retry-after", truncateOrNull(resp.header("retry-after"), 16));
+        }
+        if (status == 529) {
+            throw new GatewayError(529, "overloaded_error", "The upstream is overloaded.");
+        }
+        if (status >= 500 || status < 400) {
+            throw new GatewayError(502, "api_error", "The upstream failed (status " + status + ").");
+        }
+        String type = parsed == null ? "invalid_request_error" : parsed.path("error").path("type")
+                .asText("invalid_request_error");
+        throw new GatewayError(status, truncate(type, 64), upstreamMessage == null
+                ? "The upstream rejected the request (status " + status + ")." : truncate(upstreamMessage, 2000));
+    }
+
+    // ---------------------------------------------------------------- approval
+
+    private GatewayResponse hold(Exchange ex, Principal p, AnalysedRequest a, GatewayRequest req, Decision d) {
+        String excerpt = masker.mask(truncate(a.rawText(), 2000), UnmaskDecider.MASK_ALL).text();
+        ApprovalRecord record;
+        try {
+            record = approvals.open(new ApprovalService.Hold(ex.id, p.id(), p.email(), a.model(), d.messages(),
+                    d.approvalGroups(), excerpt));
+        } catch (ApprovalService.NoApproversException e) {
+            throw new GatewayError(403, "permission_error", "This request needs approval by group " + e.group()
+                    + ", which has no approvers configured.", d.policyIds());
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "session " + ex.id + ": approval notification failed", e);
+            throw new GatewayError(503, "api_error", "The approval request could not be sent. Try again later.");
+        }
+        ex.trail(record.createdAt(), "requested", null, d.approvalGroups());
+        held.put(ex.id, new Held(ex, p, a, req.body(), anthropicHeaders(req), req.sourceIp()));
+        ex.httpStatus = 202;
+        ex.status = SessionStatus.PENDING_APPROVAL;
+        record(ex);
+        ObjectNode body = Json.mapper().createObjectNode();
+        body.put("type", "approval_pending");
+        body.put("session_id", ex.id);
+        body.put("status_url", config.publicBaseUrl() + "/v1/sessions/" + ex.id);
+        body.put("expires_at", record.expiresAt().toString());
+        ArrayNode groups = body.putArray("approval_groups");
+        new TreeSet<>(d.approvalGroups()).forEach(groups::add);
+        ArrayNode ids = body.putArray("policy_ids");
+        d.policyIds().forEach(ids::add);
+        body.put("message", String.join("; ", d.messages()));
+        return GatewayResponse.json(202, bytes(body));
+    }
+
+    @Override
+    public void onApproved(ApprovalRecord record) {
+        Held h = held.remove(record.sessionId());
+        if (h == null) {
+            return;
+        }
+        h.exchange.trail(record.decidedAt(), "approved", record.decidedBy(), record.groupDecisions().keySet());
+        synchronized (h.exchange) {
+            h.exchange.status = SessionStatus.APPROVED;
+        }
+        record(h.exchange);
+        background.execute(() -> resume(h, record));
+    }
+
+    @Override
+    public void onDenied(ApprovalRecord record) {
+        Held h = held.remove(record.sessionId());
+        if (h == null) {
+            return;
+        }
+        Exchange ex = h.exchange;
+        ex.trail(record.decidedAt(), "denied", record.decidedBy(), null);
+        ex.errorType = "permission_error";
+        ex.errorMessage = "An approver denied the request.";
+        finish(ex, SessionStatus.REJECTED);
+    }
+
+    @Override
+    public void onExpired(ApprovalRecord record) {
+        Held h = held.remove(record.sessionId());
+        if (h == null) {
+            return;
+        }
+        Exchange ex = h.exchange;
+        ex.trail(record.decidedAt() == null ? clock.instant() : record.decidedAt(), "expired", null, null);
+        ex.errorType = "permission_error";
+        ex.errorMessage = "Nobody approved the request in time.";
+        finish(ex, SessionStatus.EXPIRED);
+    }
+
+    /** Use case: resume a held request after approval. Re-evaluates, then forwards once. */
+    private void resume(Held h, ApprovalRecord record) {
+        Exchange ex = h.exchange;
+        try {
+            Decision d = decideRequest(ex, h.principal, h.request, h.sourceIp, "messages", true, record.decidedBy());
+            if (d.outcome() != Outcome.ALLOW) {
+                GatewayError e = d.outcome() == Outcome.DENY ? denied(d) : new GatewayError(403, "permission_error",
+                        "Policy still requires approval after approval was granted.", d.policyIds());
+                ex.errorType = e.type();
+                ex.errorMessage = e.getMessage();
+                ex.httpStatus = 403;
+                finish(ex, SessionStatus.DENIED);
+                return;
+            }
+            byte[] body = forwardBody(ex, h.request, h.body, h.request.stream());
+            UpstreamResponse resp = callUpstream(ex, new UpstreamRequest("POST", "/v1/messages", body,
+                    h.anthropicHeaders, false));
+            try (resp) {
+                if (resp.status() != 200) {
+                    upstreamError(ex, resp);
+                    return;
+                }
+                ObjectNode message = parseObject(readBounded(resp.body(), config.maxReplyBytes()));
+                if (message == null) {
+                    throw new GatewayError(502, "api_error", "The upstream returned a reply that is not JSON.");
+                }
+                byte[] out = maskReply(ex, h.principal, message);
+                ownerReplies.put(ex.id, (ObjectNode) Json.mapper().readTree(out));
+                ex.httpStatus = 200;
+                finish(ex, SessionStatus.COMPLETED);
+            }
+        } catch (GatewayError e) {
+            ex.errorType = e.type();
+            ex.errorMessage = e.getMessage();
+            ex.httpStatus = e.status();
+            finish(ex, SessionStatus.FAILED);
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.SEVERE, "session " + ex.id + ": forward after approval failed " + e.getClass().getName(), e);
+            ex.errorType = "api_error";
+            ex.errorMessage = "The forward after approval failed.";
+            ex.httpStatus = 502;
+            finish(ex, SessionStatus.FAILED);
+        }
+    }
+
+    private GatewayResponse approval(Exchange ex, GatewayRequest req, String approvalId) {
+        ApprovalPage page;
+        if (req.method().equals("GET")) {
+            page = approvals.view(approvalId, req.query());
+        } else if (req.method().equals("POST")) {
+            if (req.bodyTooLarge() || req.body().length > 8192) {
+                throw new GatewayError(413, "request_too_large", "The form is too large.");
+            }
+            page = approvals.decide(approvalId, parseForm(RequestAnalyzer.decodeUtf8(req.body())));
+        } else {
+            throw new GatewayError(405, "invalid_request_error", "Method not allowed.");
+        }
+        ex.decision = page.outcome();
+        ex.httpStatus = page.status();
+        if (page.status() >= 400) {
+            ex.errorType = "approval_" + page.outcome();
+            ex.errorMessage = "approval link " + page.outcome();
+        }
+        finish(ex, page.status() < 400 ? SessionStatus.COMPLETED : SessionStatus.INVALID);
+        return GatewayResponse.html(page.status(), page.html());
+    }
+
+    // ---------------------------------------------------------------- models and sessions
+
+    private GatewayResponse models(Exchange ex, GatewayRequest req) {
+        Principal p = authenticate(ex, req);
+        UpstreamResponse resp = callUpstream(ex, new UpstreamRequest("GET", "/v1/models" + modelsQuery(req), null,
+                anthropicHeaders(req), false));
+        try (resp) {
+            if (resp.status() != 200) {
+                return upstreamError(ex, resp);
+            }
+            ObjectNode list = parseObject(readBounded(resp.body(), config.maxReplyBytes()));
+            if (list == null || !list.path("data").isArray()) {
+                throw new GatewayError(502, "api_error", "The upstream returned an unexpected model list.");
+            }
+            ArrayNode kept = Json.mapper().createArrayNode();
+            for (JsonNode m : list.get("data")) {
+                String id = m.path("id").asText("");
+                if (id.isEmpty() || !modelPattern.matches(id)) {
+                    continue;
+                }
+                Decision d = policies.decide(new AuthzRequest(EntityRef.user(p.id()), p.groups(), Action.invoke_model,
+                        EntityRef.model(id), null, Contexts.invokeModel("", Set.of(), 1, false, 0, false, null,
+                        req.sourceIp(), "list_models", Set.of(), Set.of(), Set.of())));
+                if (d.outcome() != Outcome.DENY) {
+                    kept.add(m);
+                }
+            }
+            list.set("data", kept);
+            ex.decision = "FILTERED";
+            return complete(ex, GatewayResponse.json(200, bytes(list)));
+        } catch (IOException e) {
+            throw new GatewayError(502, "api_error", "The upstream connection failed while reading the model list.");
+        }
+    }
+
+    private static String modelsQuery(GatewayRequest req) {
+        StringBuilder q = new StringBuilder();
+        for (String k : List.of("limit", "after_id", "before_id")) {
+            String v = req.query().get(k);
+            if (v != null && v.length() <= 128 && v.chars().allMatch(c -> Character.isLetterOrDigit(c) || c == '-'
+                    || c == '_' || c == '.')) {
+                q.append(q.isEmpty() ? '?' : '&').append(k).append('=').append(v);
+            }
+        }
+        return q.toString();
+    }
+
+    private boolean mayRead(Principal p, SessionSummary s) {
+        if (s.principal() == null) {
+            return policies.decide(new AuthzRequest(EntityRef.user(p.id()), p.groups(), Action.read_session,
+                    EntityRef.session(s.id()), Map.of("owner", EntityRef.user("-"), "status", s.status().name()),
+                    Contexts.readSession())).allowed();
+        }
+        return policies.decide(new AuthzRequest(EntityRef.user(p.id()), p.groups(), Action.read_session,
+                EntityRef.session(s.id()), Map.of("owner", EntityRef.user(s.principal()), "status",
+                s.status().name()), Contexts.readSession())).allowed();
+    }
+
+    private GatewayResponse getSession(Exchange ex, GatewayRequest req, String id) {
+        Principal p = authenticate(ex, req);
+        if (!SessionIds.isValid(id)) {
+            throw GatewayError.notFound("Session not found.");
+        }
+        Optional<SessionSummary> found = sessions.summary(id);
+        if (found.isEmpty() || !mayRead(p, found.get())) {
+            throw GatewayError.notFound("Session not found.");
+        }
+        SessionSummary s = found.get();
+        long waitSeconds = parseWait(req.query().get("wait"));
+        long deadline = System.nanoTime() + waitSeconds * 1_000_000_000L;
+        while (!s.status().terminal() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            s = sessions.summary(id).orElse(s);
+        }
+        ObjectNode body = Json.mapper().createObjectNode();
+        body.put("type", "session");
+        body.put("id", s.id());
+        body.put("status", s.status().name());
+        if (s.decision() != null) {
+            body.put("decision", s.decision());
+        }
+        ArrayNode ids = body.putArray("policy_ids");
+        s.policyIds().forEach(ids::add);
+        body.put("started_at", s.startedAt().toString());
+        if (s.endedAt() != null) {
+            body.put("ended_at", s.endedAt().toString());
+        }
+        if (s.model() != null) {
+            body.put("model", s.model());
+        }
+        if (s.status() == SessionStatus.COMPLETED || s.status().terminal()) {
+            ObjectNode reply = p.id().equals(s.principal()) ? ownerReplies.get(s.id()) : null;
+            try {
+                Optional<ObjectNode> rec = sessions.recording(s.id());
+                if (reply == null && rec.isPresent() && rec.get().get("reply") instanceof ObjectNode r) {
+                    reply = r;
+                }
+                if (rec.isPresent() && rec.get().get("error") instanceof ObjectNode e) {
+                    body.set("error", e);
+                }
+            } catch (IOException e) {
+                throw new GatewayError(500, "api_error", "The session recording could not be read.");
+            }
+            if (reply != null) {
+                body.set("reply", reply);
+            }
+        }
+        ex.decision = "READ";
+        return complete(ex, GatewayResponse.json(200, bytes(body)));
+    }
+
+    private long parseWait(String wait) {
+        if (wait == null) {
+            return 0;
+        }
+        try {
+            long w = Long.parseLong(wait);
+            if (w < 0) {
+                throw GatewayError.invalid("wait: must be >= 0 seconds");
+            }
+            return Math.min(w, config.sessionWaitMax().toSeconds());
+        } catch (NumberFormatException e) {
+            throw GatewayError.invalid("wait: must be a whole number of seconds");
+        }
+    }
+
+    private GatewayResponse listSessions(Exchange ex, GatewayRequest req) {
+        Principal p = authenticate(ex, req);
+        Map<String, String> q = req.query();
+        SessionStatus status = null;
+        if (q.get("status") != null) {
+            try {
+                status = SessionStatus.valueOf(q.get("status").toUpperCase(java.util.Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw GatewayError.invalid("status: unknown status");
+            }
+        }
+        String decision = q.get("decision") == null ? null : q.get("decision").toUpperCase(java.util.Locale.ROOT);
+        if (decision != null && !Set.of("ALLOW", "DENY", "APPROVAL").contains(decision)) {
+            throw GatewayError.invalid("decision: must be allow, deny or approval");
+        }
+        int limit = 50;
+        if (q.get("limit") != null) {
+            try {
+                limit = Integer.parseInt(q.get("limit"));
+            } catch (NumberFormatException e) {
+                throw GatewayError.invalid("limit: must be a number");
+            }
+            if (limit < 1 || limit > SessionQuery.MAX_LIMIT) {
+                throw GatewayError.invalid("limit: must be 1.." + SessionQuery.MAX_LIMIT);
+            }
+        }
+        String cursor = q.get("cursor");
+        if (cursor != null && !SessionIds.isValid(cursor)) {
+            throw GatewayError.invalid("cursor: not a valid paging cursor");
+        }
+        String principal = q.get("principal");
+        if (principal != null && principal.length() > 256) {
+            throw GatewayError.invalid("principal: too long");
+        }
+        SessionQuery query = new SessionQuery(principal, status, decision, instant(q, "from"), instant(q, "to"),
+                limit, cursor);
+        SessionPage page = sessions.list(query, s -> mayRead(p, s));
+        ObjectNode body = Json.mapper().createObjectNode();
+        ArrayNode data = body.putArray("data");
+        for (SessionSummary s : page.sessions()) {
+            ObjectNode n = data.addObject();
+            n.put("id", s.id());
+            if (s.principal() != null) {
+                n.put("principal", s.principal());
+            }
+            n.put("status", s.status().name());
+            if (s.decision() != null) {
+                n.put("decision", s.decision());
+            }
+            n.put("route", s.route());
+            if (s.model() != null) {
+                n.put("model", s.model());
+            }
+            n.put("http_status", s.httpStatus());
+            ArrayNode ids = n.putArray("policy_ids");
+            s.policyIds().forEach(ids::add);
+            n.put("started_at", s.startedAt().toString());
+            if (s.endedAt() != null) {
+                n.put("ended_at", s.endedAt().toString());
+            }
+        }
+        body.put("has_more", page.nextCursor() != null);
+        if (page.nextCursor() != null) {
+            body.put("next_cursor", page.nextCursor());
+        }
+        ex.decision = "READ";
+        return complete(ex, GatewayResponse.json(200, bytes(body)));
+    }
+
+    private static Instant instant(Map<String, String> q, String name) {
+        String v = q.get(name);
+        if (v == null) {
+            return null;
+        }
+        try {
+            return Instant.parse(v);
+        } catch (DateTimeParseException e) {
+            throw GatewayError.invalid(name + ": must be an ISO-8601 instant such as 2026-01-31T00:00:00Z");
+        }
+    }
+
+    // ---------------------------------------------------------------- recording and errors
+
+    private GatewayResponse complete(Exchange ex, GatewayResponse response) {
+        ex.httpStatus = response.status();
+        finish(ex, SessionStatus.COMPLETED);
+        return response;
+    }
+
+    /** The one place where errors become HTTP responses. Records the session. */
+    private GatewayResponse fail(Exchange ex, GatewayError e) {
+        ex.httpStatus = e.status();
+        ex.errorType = e.type();
+        ex.errorMessage = e.getMessage();
+        if (!e.policyIds().isEmpty()) {
+            ex.policyIds = e.policyIds();
+        }
+        SessionStatus status;
+        if (e.status() == 401) {
+            status = SessionStatus.UNAUTHENTICATED;
+        } else if (e.status() == 403 && "permission_error".equals(e.type())) {
+            status = SessionStatus.DENIED;
+        } else if (e.status() == 429 || e.status() >= 500) {
+            status = SessionStatus.FAILED;
+        } else {
+            status = SessionStatus.INVALID;
+        }
+        finish(ex, status);
+        return GatewayResponse.json(e.status(), bytes(errorBody(e.type(), e.getMessage(), e.policyIds(), ex.id)));
+    }
+
+    static ObjectNode errorBody(String type, String message, List<String> policyIds, String sessionId) {
+        ObjectNode body = Json.mapper().createObjectNode();
+        body.put("type", "error");
+        ObjectNode err = body.putObject("error");
+        err.put("type", type);
+        err.put("message", message);
+        if (!policyIds.isEmpty()) {
+            ArrayNode ids = err.putArray("policy_ids");
+            policyIds.forEach(ids::add);
+        }
+        body.put("request_id", sessionId);
+        return body;
+    }
+
+    private void finish(Exchange ex, SessionStatus status) {
+        synchronized (ex) {
+            ex.status = status;
+            ex.endedAt = clock.instant();
+        }
+        record(ex);
+    }
+
+    private void record(Exchange ex) {
+        try {
+            synchronized (ex) {
+                sessions.complete(ex.summary(), ex.recording());
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.SEVERE, "session " + ex.id + ": recording failed (" + e.getClass().getSimpleName() + ")");
+        }
+    }
+
+    private static Map<String, String> parseForm(String body) {
+        Map<String, String> form = new HashMap<>();
+        for (String pair : body.split("&", 32)) {
+            int eq = pair.indexOf('=');
+            if (eq <= 0) {
+                continue;
+            }
+            try {
+                form.putIfAbsent(URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
+                        URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+            } catch (IllegalArgumentException e) {
+                throw GatewayError.invalid("The form is not valid.");
+            }
+        }
+        return form;
+    }
+
+    private static byte[] readBounded(InputStream in, int max) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(8192);
+        byte[] buf = new byte[8192];
+        int total = 0;
+        int n;
+        while ((n = in.read(buf)) != -1) {
+            total += n;
+            if (total > max) {
+                throw new GatewayError(502, "api_error", "The upstream reply is larger than the gateway allows.");
+            }
+            out.write(buf, 0, n);
+        }
+        return out.toByteArray();
+    }
+
+    private static ObjectNode parseObject(byte[] body) {
+        try {
+            JsonNode n = Json.mapper().readTree(body);
+            return n instanceof ObjectNode o ? o : null;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private static byte[] bytes(JsonNode node) {
+        try {
+            return Json.mapper().writeValueAsBytes(node);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void closeQuietly(UpstreamResponse resp) {
+        try {
+            resp.close();
+        } catch (IOException ignored) {
+            // nothing left to do with a body we will not read
+        }
+    }
+
+    private static String routeName(GatewayRequest req) {
+        String p = req.path();
+        if (p.startsWith("/v1/sessions/")) {
+            p = "/v1/sessions/{id}";
+        } else if (p.startsWith("/approvals/")) {
+            p = "/approvals/{id}";
+        }
+        return req.method() + " " + truncate(p, 100);
+    }
+
+    private static String truncate(String s, int max) {
+        return s.length() <= max ? s : s.substring(0, max);
+    }
+
+    private static String truncateOrNull(String s, int max) {
+        return s == null ? null : truncate(s, max);
+    }
+}

@@ -1,0 +1,256 @@
+package dev.policygate.local;
+
+import dev.policygate.core.auth.ApiKeyRecord;
+import dev.policygate.core.auth.ApiKeys;
+import dev.policygate.core.auth.OidcConfig;
+import dev.policygate.core.decision.CedarPolicyEngine;
+import dev.policygate.core.decision.PolicyLoadException;
+import dev.policygate.core.decision.PolicyTestRunner;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.PrintStream;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+/** The runnable jar: {@code serve}, {@code keys}, {@code policy}. */
+@Command(name = "policygate", mixinStandardHelpOptions = true, version = "policygate 0.1.0",
+        description = "Policy-as-code gateway for the Claude Messages API.",
+        subcommands = {Main.Serve.class, Main.Keys.class, Main.Policy.class})
+public final class Main implements Runnable {
+    static final String DEFAULT_DATA_DIR = ".policygate";
+    static final String DEFAULT_POLICIES = "cedar-policies";
+
+    public static void main(String[] args) {
+        CommandLine cli = new CommandLine(new Main());
+        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            // a clear message, never a stack trace, for configuration mistakes
+            cmd.getErr().println("error: " + e.getMessage());
+            return 2;
+        });
+        int code = cli.execute(args);
+        if (code != 0 || !isServe(args)) {
+            System.exit(code);
+        }
+    }
+
+    private static boolean isServe(String[] args) {
+        return args.length > 0 && args[0].equals("serve");
+    }
+
+    @Override
+    public void run() {
+        new CommandLine(this).usage(System.out);
+    }
+
+    @Command(name = "serve", description = "Run the gateway locally (binds 127.0.0.1 by default).")
+    static final class Serve implements Callable<Integer> {
+        @Option(names = "--port", defaultValue = "8787", description = "Port (default ${DEFAULT-VALUE}; 0 = any free port).")
+        int port;
+        @Option(names = "--bind", defaultValue = "127.0.0.1", description = "Address to bind (default ${DEFAULT-VALUE}).")
+        String bind;
+        @Option(names = "--data-dir", defaultValue = DEFAULT_DATA_DIR, description = "Sessions, keys, outbox (default ${DEFAULT-VALUE}).")
+        Path dataDir;
+        @Option(names = "--policies", defaultValue = DEFAULT_POLICIES, description = "Folder with policygate.cedarschema and *.cedar (default ${DEFAULT-VALUE}).")
+        Path policies;
+        @Option(names = "--upstream-url", description = "Anthropic-compatible base URL, e.g. https://api.anthropic.com. Default: the Anthropic API if ANTHROPIC_API_KEY is set, else the offline echo model.")
+        URI upstreamUrl;
+        @Option(names = "--approval-timeout", defaultValue = "PT1H", description = "How long a request waits for approval (ISO-8601, default ${DEFAULT-VALUE}).")
+        Duration approvalTimeout;
+        @Option(names = "--max-body-bytes", defaultValue = "6291456", description = "Largest request body (default ${DEFAULT-VALUE}).")
+        int maxBodyBytes;
+        @Option(names = "--public-url", description = "Base URL used in links (default http://<bind>:<port>).")
+        String publicUrl;
+        @Option(names = "--oidc-issuer", description = "Accept JWTs from this OIDC issuer.")
+        String oidcIssuer;
+        @Option(names = "--oidc-audience", description = "Required JWT audience.")
+        String oidcAudience;
+        @Option(names = "--oidc-jwks-url", description = "JWKS URL (https:// or file:).")
+        URI oidcJwks;
+        @Option(names = "--groups-claim", defaultValue = "groups", description = "JWT claim with the groups (default ${DEFAULT-VALUE}).")
+        String groupsClaim;
+        @Option(names = "--masking", description = "Masking configuration file (strategies and custom patterns).")
+        Path masking;
+        @Option(names = "--fail-open", description = "Forward even when the write-ahead session record fails (default: refuse).")
+        boolean failOpen;
+        @Option(names = "--threads", defaultValue = "64", description = "Request threads (default ${DEFAULT-VALUE}).")
+        int threads;
+        @Option(names = "--no-demo-key", description = "Do not create a demo key when the data dir has none.")
+        boolean noDemoKey;
+
+        @Override
+        public Integer call() throws Exception {
+            PrintStream out = System.out;
+            OidcConfig oidc = null;
+            if (oidcIssuer != null || oidcJwks != null || oidcAudience != null) {
+                if (oidcIssuer == null || oidcJwks == null || oidcAudience == null) {
+                    throw new IllegalArgumentException("--oidc-issuer, --oidc-audience and --oidc-jwks-url go together");
+                }
+                oidc = new OidcConfig(oidcIssuer, oidcAudience, oidcJwks, groupsClaim, "email",
+                        Duration.ofSeconds(60), 8192);
+            }
+            String key = System.getenv("ANTHROPIC_API_KEY");
+            LocalGateway.Options o = new LocalGateway.Options(bind, port, dataDir, policies, upstreamUrl, key,
+                    approvalTimeout, maxBodyBytes, publicUrl, oidc, masking, failOpen, threads, null);
+            LocalGateway gw;
+            try {
+                gw = LocalGateway.start(o, out);
+            } catch (PolicyLoadException e) {
+                throw new IllegalArgumentException("the policies in " + policies + " are invalid; refusing to start:\n"
+                        + e.getMessage());
+            }
+            if (!noDemoKey) {
+                FileApiKeyStore keys = FileApiKeyStore.open(dataDir);
+                if (keys.list().isEmpty()) {
+                    String k = ApiKeys.newKey();
+                    String hash = ApiKeys.hash(k);
+                    keys.put(new ApiKeyRecord(ApiKeys.keyId(hash), hash, "demo", new LinkedHashSet<>(List.of("developers")),
+                            "demo@example.com", Instant.now(), false));
+                    out.println("[policygate] no gateway keys yet: created a demo key for principal 'demo' "
+                            + "(group developers). It is shown once:");
+                    out.println("[policygate]   " + k);
+                }
+            }
+            if (gw.upstream() instanceof EchoUpstream) {
+                out.println("[policygate] ********************************************************************");
+                out.println("[policygate] * OFFLINE ECHO MODEL: no ANTHROPIC_API_KEY and no --upstream-url.   *");
+                out.println("[policygate] * Replies are 'echo: <your prompt>', not Claude.                    *");
+                out.println("[policygate] ********************************************************************");
+            } else {
+                out.println("[policygate] upstream: " + gw.upstream().describe());
+            }
+            out.println("[policygate] " + gw.policyCount() + " policies loaded from " + policies);
+            out.println("[policygate] sessions, keys and outbox in " + dataDir.toAbsolutePath());
+            out.println("[policygate] listening on " + gw.baseUrl() + "  (set ANTHROPIC_BASE_URL to this)");
+            CountDownLatch stop = new CountDownLatch(1);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                gw.close();
+                stop.countDown();
+            }));
+            stop.await();
+            return 0;
+        }
+    }
+
+    @Command(name = "keys", description = "Manage gateway API keys (stored as SHA-256 hashes).",
+            subcommands = {Keys.Create.class, Keys.ListKeys.class, Keys.Revoke.class})
+    static final class Keys implements Runnable {
+        @Override
+        public void run() {
+            new CommandLine(this).usage(System.out);
+        }
+
+        @Command(name = "create", description = "Create a key and print it once.")
+        static final class Create implements Callable<Integer> {
+            @Option(names = "--data-dir", defaultValue = DEFAULT_DATA_DIR)
+            Path dataDir;
+            @Option(names = "--principal", required = true, description = "Principal id (User::\"<id>\" in Cedar).")
+            String principal;
+            @Option(names = "--group", description = "A group (repeatable).")
+            List<String> groups = List.of();
+            @Option(names = "--email", description = "The principal's email.")
+            String email;
+
+            @Override
+            public Integer call() throws Exception {
+                LocalGateway.createPrivateDir(dataDir);
+                String key = ApiKeys.newKey();
+                String hash = ApiKeys.hash(key);
+                ApiKeyRecord r = new ApiKeyRecord(ApiKeys.keyId(hash), hash, principal, new LinkedHashSet<>(groups),
+                        email, Instant.now(), false);
+                FileApiKeyStore.open(dataDir).put(r);
+                System.out.println(key);
+                System.err.println("created " + r.keyId() + " for " + principal + " " + groups
+                        + " (the key is shown once; only its hash is stored)");
+                return 0;
+            }
+        }
+
+        @Command(name = "list", description = "List keys (ids, principals, groups; never the keys).")
+        static final class ListKeys implements Callable<Integer> {
+            @Option(names = "--data-dir", defaultValue = DEFAULT_DATA_DIR)
+            Path dataDir;
+
+            @Override
+            public Integer call() throws Exception {
+                for (ApiKeyRecord r : FileApiKeyStore.open(dataDir).list()) {
+                    System.out.println(r.keyId() + "  " + r.principal() + "  " + r.groups() + (r.revoked() ? "  REVOKED" : ""));
+                }
+                return 0;
+            }
+        }
+
+        @Command(name = "revoke", description = "Revoke a key by its id.")
+        static final class Revoke implements Callable<Integer> {
+            @Option(names = "--data-dir", defaultValue = DEFAULT_DATA_DIR)
+            Path dataDir;
+            @Option(names = "--key-id", required = true)
+            String keyId;
+
+            @Override
+            public Integer call() throws Exception {
+                boolean done = FileApiKeyStore.open(dataDir).revoke(keyId);
+                System.out.println(done ? "revoked " + keyId : "no such key " + keyId);
+                return done ? 0 : 1;
+            }
+        }
+    }
+
+    @Command(name = "policy", description = "Validate and test Cedar policies.",
+            subcommands = {Policy.Validate.class, Policy.Test.class})
+    static final class Policy implements Runnable {
+        @Override
+        public void run() {
+            new CommandLine(this).usage(System.out);
+        }
+
+        @Command(name = "validate", description = "Parse and validate policies against the schema.")
+        static final class Validate implements Callable<Integer> {
+            @Option(names = "--policies", defaultValue = DEFAULT_POLICIES)
+            Path policies;
+
+            @Override
+            public Integer call() {
+                try {
+                    CedarPolicyEngine e = CedarPolicyEngine.load(policies);
+                    System.out.println("valid: " + e.policyCount() + " policies in " + policies);
+                    return 0;
+                } catch (PolicyLoadException e) {
+                    System.err.println("invalid: " + e.getMessage());
+                    return 1;
+                }
+            }
+        }
+
+        @Command(name = "test", description = "Run the request -> expected decision cases.")
+        static final class Test implements Callable<Integer> {
+            @Option(names = "--policies", defaultValue = DEFAULT_POLICIES)
+            Path policies;
+            @Option(names = "--tests", description = "Cases folder (default <policies>/tests).")
+            Path tests;
+
+            @Override
+            public Integer call() {
+                CedarPolicyEngine e = CedarPolicyEngine.load(policies);
+                List<PolicyTestRunner.CaseResult> results = PolicyTestRunner.run(e,
+                        tests != null ? tests : policies.resolve("tests"));
+                int failed = 0;
+                for (PolicyTestRunner.CaseResult r : results) {
+                    if (!r.passed()) {
+                        failed++;
+                        System.out.println("FAIL " + r.file() + " :: " + r.name() + " :: " + r.detail());
+                    }
+                }
+                System.out.println((results.size() - failed) + "/" + results.size() + " policy cases passed");
+                return failed == 0 ? 0 : 1;
+            }
+        }
+    }
+}
