@@ -31,6 +31,7 @@ import java.util.logging.Logger;
 public final class LocalServer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(LocalServer.class.getName());
     private static final int MAX_HEADER_VALUE = 16 * 1024;
+    private static final long MAX_DRAIN = 64L * 1024 * 1024;
     private final HttpServer server;
     private final ExecutorService executor;
     private final Function<GatewayRequest, GatewayResponse> gateway;
@@ -112,6 +113,7 @@ public final class LocalServer implements AutoCloseable {
         if (length > maxBodyBytes) {
             tooLarge = true;
             body = new byte[0];
+            drain(http.getRequestBody());
         } else {
             ByteArrayOutputStream buf = new ByteArrayOutputStream(length > 0 ? (int) length : 1024);
             InputStream in = http.getRequestBody();
@@ -127,10 +129,26 @@ public final class LocalServer implements AutoCloseable {
                 buf.write(chunk, 0, n);
             }
             body = tooLarge ? new byte[0] : buf.toByteArray();
+            if (tooLarge) {
+                drain(in);
+            }
         }
         String rawQuery = http.getRequestURI().getRawQuery();
         return new GatewayRequest(http.getRequestMethod().toUpperCase(Locale.ROOT), http.getRequestURI().getPath(),
                 parseQuery(rawQuery), headers, body, tooLarge, http.getRemoteAddress().getAddress().getHostAddress());
+    }
+
+    /**
+     * Reads and discards the rest of an oversized body (up to {@link #MAX_DRAIN} bytes), so that
+     * the client receives the 413 instead of a connection reset while it is still sending.
+     */
+    private static void drain(InputStream in) throws IOException {
+        byte[] chunk = new byte[64 * 1024];
+        long drained = 0;
+        int n;
+        while (drained < MAX_DRAIN && (n = in.read(chunk)) != -1) {
+            drained += n;
+        }
     }
 
     static Map<String, String> parseQuery(String raw) {
