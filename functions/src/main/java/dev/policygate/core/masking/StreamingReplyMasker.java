@@ -491,6 +491,7 @@ public final class StreamingReplyMasker {
          */
         private boolean swallowKey(boolean last) {
             int local = buf.indexOf("-----END", Math.max(0, sent - base - 8));
+            int keepFrom = end() - 8;
             if (local >= 0) {
                 int close = buf.indexOf("-----", local + 8);
                 if (close >= 0) {
@@ -499,9 +500,10 @@ public final class StreamingReplyMasker {
                     trim();
                     return true;
                 }
+                keepFrom = base + local;
             }
-            // keep a few characters so that an END marker split across deltas is still found
-            sent = last ? end() : Math.max(sent, end() - 40);
+            // keep the tail that may be the start of an END line completed by later deltas
+            sent = last ? end() : Math.max(sent, keepFrom);
             trim();
             return false;
         }

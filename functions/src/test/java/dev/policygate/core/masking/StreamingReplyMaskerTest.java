@@ -265,6 +265,40 @@ class StreamingReplyMaskerTest {
     }
 
     @Test
+    void onEvent_masksCitedText_whenCitationsDeltaQuotesAnEntity() {
+        // GIVEN a citation quoting a document that contains an address
+        ObjectNode citation = obj().put("type", "char_location").put("cited_text", "owner: hank@example.com")
+                .put("document_index", 0);
+        ObjectNode delta = obj().put("type", "citations_delta");
+        delta.set("citation", citation);
+        stream.onEvent(messageStart());
+        stream.onEvent(textStart(0));
+        // WHEN it streams
+        stream.onEvent(StreamEvents.delta(0, delta));
+        stream.onEvent(textDelta(0, "The owner is listed."));
+        stream.onEvent(blockStop(0));
+        // THEN the quote is masked on the wire and in the assembled message
+        assertThat(data(emitted.get(2)).at("/delta/citation/cited_text").asText()).isEqualTo("owner: [EMAIL]");
+        assertThat(stream.assembledMessage().at("/content/0/citations/0/cited_text").asText())
+                .isEqualTo("owner: [EMAIL]");
+    }
+
+    @Test
+    void onEvent_masksServerToolResult_whenItArrivesWholeInContentBlockStart() {
+        ObjectNode result = obj().put("type", "web_fetch_tool_result").put("tool_use_id", "srvtoolu_1");
+        ObjectNode source = obj().put("type", "text").put("media_type", "text/plain")
+                .put("data", "contact ivan@example.com");
+        ObjectNode document = obj().put("type", "document");
+        document.set("source", source);
+        result.set("content", obj().put("type", "web_fetch_result").put("url", "https://example.com")
+                .set("content", document));
+        stream.onEvent(messageStart());
+        stream.onEvent(blockStart(0, result));
+        assertThat(data(emitted.get(1)).at("/content_block/content/content/source/data").asText())
+                .isEqualTo("contact [EMAIL]");
+    }
+
+    @Test
     void onEvent_passesUnknownEventsThrough_inOrder() {
         SseEvent unknown = new SseEvent("future_event", "not even json");
         SseEvent error = new SseEvent("error", "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\"}}");
