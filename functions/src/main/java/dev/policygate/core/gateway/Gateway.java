@@ -535,7 +535,7 @@ public final class Gateway implements ApprovalListener {
     // ---------------------------------------------------------------- approval
 
     private GatewayResponse hold(Exchange ex, Principal p, AnalysedRequest a, GatewayRequest req, Decision d) {
-        String excerpt = masker.mask(truncate(a.rawText(), 2000), UnmaskDecider.MASK_ALL).text();
+        String excerpt = truncate(masker.mask(a.rawText(), UnmaskDecider.MASK_ALL).text(), 2000);
         ApprovalRecord record;
         try {
             record = approvals.open(new ApprovalService.Hold(ex.id, p.id(), p.email(), a.model(), d.messages(),
