@@ -58,6 +58,7 @@ public class GatewayOverheadBench {
     private ReplyMasker replyMasker;
     private byte[] requestBody;
     private ObjectNode reply;
+    private String promptForDecide;
 
     @Setup
     public void setUp() throws Exception {
@@ -77,6 +78,7 @@ public class GatewayOverheadBench {
         }
         req.putArray("messages").addObject().put("role", "user").put("content", BenchData.text(4096, 400, 1));
         requestBody = Json.mapper().writeValueAsBytes(req);
+        promptForDecide = analyzer.analyse(requestBody, RequestAnalyzer.Operation.MESSAGES).normalisedPrompt();
         reply = Json.mapper().createObjectNode();
         reply.put("id", "msg_1").put("type", "message").put("role", "assistant").put("model", "claude-sonnet-4-5");
         reply.putArray("content").addObject().put("type", "text").put("text", BenchData.text(8192, 600, 2));
@@ -106,5 +108,31 @@ public class GatewayOverheadBench {
         ObjectNode copy = reply.deepCopy();
         bh.consume(replyMasker.maskMessage(copy, decider));
         bh.consume(copy);
+    }
+
+    /** The parts, to see where the time goes. */
+    @Benchmark
+    public Object analyseOnly() {
+        return analyzer.analyse(requestBody, RequestAnalyzer.Operation.MESSAGES);
+    }
+
+    @Benchmark
+    public Object decideInvokeModelOnly() {
+        return engine.decide(new AuthzRequest(EntityRef.user("dev"), Set.of("developers"), Action.invoke_model,
+                EntityRef.model("claude-sonnet-4-5"), null, Contexts.invokeModel(promptForDecide, Set.of("pii:EMAIL"),
+                1024, false, 1000, false, null, "127.0.0.1", "messages", Set.of("get_weather"), Set.of(), Set.of())));
+    }
+
+    @Benchmark
+    public Object decideReadUnmaskedOnly() {
+        return engine.decide(new AuthzRequest(EntityRef.user("dev"), Set.of("developers"), Action.read_unmasked,
+                EntityRef.dataClass("EMAIL"), null, Contexts.readUnmasked("reply")));
+    }
+
+    @Benchmark
+    public Object maskReplyOnly() {
+        ObjectNode copy = reply.deepCopy();
+        replyMasker.maskMessage(copy, UnmaskDecider.MASK_ALL);
+        return copy;
     }
 }
