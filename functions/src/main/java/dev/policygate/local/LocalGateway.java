@@ -48,7 +48,8 @@ public final class LocalGateway implements AutoCloseable {
     /** Local mode settings. Validated here, once. */
     public record Options(String host, int port, Path dataDir, Path policiesDir, URI upstreamUrl,
                           String upstreamApiKey, Duration approvalTimeout, int maxBodyBytes, String publicBaseUrl,
-                          OidcConfig oidc, Path maskingFile, boolean failOpen, int threads, Clock clock) {
+                          OidcConfig oidc, Path maskingFile, boolean failOpen, int threads, Clock clock,
+                          Duration upstreamIdleTimeout) {
         public Options {
             if (host == null || host.isBlank()) {
                 throw new IllegalArgumentException("--bind must be a host address");
@@ -70,41 +71,50 @@ public final class LocalGateway implements AutoCloseable {
                 throw new IllegalArgumentException("--threads must be 1..1024");
             }
             clock = clock == null ? Clock.systemUTC() : clock;
+            upstreamIdleTimeout = upstreamIdleTimeout == null ? Duration.ofMinutes(2) : upstreamIdleTimeout;
+            if (upstreamIdleTimeout.isNegative() || upstreamIdleTimeout.isZero()) {
+                throw new IllegalArgumentException("--upstream-idle-timeout must be positive");
+            }
+        }
+
+        public Options withUpstreamIdleTimeout(Duration d) {
+            return new Options(host, port, dataDir, policiesDir, upstreamUrl, upstreamApiKey, approvalTimeout,
+                    maxBodyBytes, publicBaseUrl, oidc, maskingFile, failOpen, threads, clock, d);
         }
 
         public static Options defaults(Path dataDir, Path policiesDir) {
             return new Options("127.0.0.1", 8787, dataDir, policiesDir, null, null, Duration.ofHours(1),
-                    6 * 1024 * 1024, null, null, null, false, 64, null);
+                    6 * 1024 * 1024, null, null, null, false, 64, null, null);
         }
 
         public Options withPort(int p) {
             return new Options(host, p, dataDir, policiesDir, upstreamUrl, upstreamApiKey, approvalTimeout,
-                    maxBodyBytes, publicBaseUrl, oidc, maskingFile, failOpen, threads, clock);
+                    maxBodyBytes, publicBaseUrl, oidc, maskingFile, failOpen, threads, clock, upstreamIdleTimeout);
         }
 
         public Options withUpstream(URI url, String key) {
             return new Options(host, port, dataDir, policiesDir, url, key, approvalTimeout, maxBodyBytes,
-                    publicBaseUrl, oidc, maskingFile, failOpen, threads, clock);
+                    publicBaseUrl, oidc, maskingFile, failOpen, threads, clock, upstreamIdleTimeout);
         }
 
         public Options withApprovalTimeout(Duration t) {
             return new Options(host, port, dataDir, policiesDir, upstreamUrl, upstreamApiKey, t, maxBodyBytes,
-                    publicBaseUrl, oidc, maskingFile, failOpen, threads, clock);
+                    publicBaseUrl, oidc, maskingFile, failOpen, threads, clock, upstreamIdleTimeout);
         }
 
         public Options withOidc(OidcConfig o) {
             return new Options(host, port, dataDir, policiesDir, upstreamUrl, upstreamApiKey, approvalTimeout,
-                    maxBodyBytes, publicBaseUrl, o, maskingFile, failOpen, threads, clock);
+                    maxBodyBytes, publicBaseUrl, o, maskingFile, failOpen, threads, clock, upstreamIdleTimeout);
         }
 
         public Options withMaxBodyBytes(int b) {
             return new Options(host, port, dataDir, policiesDir, upstreamUrl, upstreamApiKey, approvalTimeout, b,
-                    publicBaseUrl, oidc, maskingFile, failOpen, threads, clock);
+                    publicBaseUrl, oidc, maskingFile, failOpen, threads, clock, upstreamIdleTimeout);
         }
 
         public Options withMaskingFile(Path f) {
             return new Options(host, port, dataDir, policiesDir, upstreamUrl, upstreamApiKey, approvalTimeout,
-                    maxBodyBytes, publicBaseUrl, oidc, f, failOpen, threads, clock);
+                    maxBodyBytes, publicBaseUrl, oidc, f, failOpen, threads, clock, upstreamIdleTimeout);
         }
     }
 
@@ -161,11 +171,12 @@ public final class LocalGateway implements AutoCloseable {
     private static ClaudeUpstream upstream(Options o) {
         String key = o.upstreamApiKey();
         if (o.upstreamUrl() != null) {
-            return new HttpClaudeUpstream(o.upstreamUrl(), () -> key, Duration.ofSeconds(5), Duration.ofMinutes(10));
+            return new HttpClaudeUpstream(o.upstreamUrl(), () -> key, Duration.ofSeconds(5), Duration.ofMinutes(10),
+                    o.upstreamIdleTimeout());
         }
         if (key != null && !key.isBlank()) {
             return new HttpClaudeUpstream(URI.create("https://api.anthropic.com"), () -> key, Duration.ofSeconds(5),
-                    Duration.ofMinutes(10));
+                    Duration.ofMinutes(10), o.upstreamIdleTimeout());
         }
         return new EchoUpstream();
     }

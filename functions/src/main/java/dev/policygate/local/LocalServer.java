@@ -63,7 +63,23 @@ public final class LocalServer implements AutoCloseable {
             GatewayResponse resp = gateway.apply(toRequest(http));
             resp.headers().forEach((k, v) -> http.getResponseHeaders().set(k, v));
             if (resp.streaming()) {
-                http.sendResponseHeaders(resp.status(), 0);
+                try {
+                    http.sendResponseHeaders(resp.status(), 0);
+                } catch (IOException gone) {
+                    // run the body against a dead sink: it closes the upstream and records the failure
+                    resp.streamingBody().writeTo(new ResponseSink() {
+                        @Override
+                        public void write(byte[] bytes) throws IOException {
+                            throw gone;
+                        }
+
+                        @Override
+                        public void flush() throws IOException {
+                            throw gone;
+                        }
+                    });
+                    return;
+                }
                 OutputStream out = http.getResponseBody();
                 resp.streamingBody().writeTo(new ResponseSink() {
                     @Override

@@ -64,6 +64,8 @@ public final class Main implements Runnable {
         URI upstreamUrl;
         @Option(names = "--approval-timeout", defaultValue = "PT1H", description = "How long a request waits for approval (ISO-8601, default ${DEFAULT-VALUE}).")
         Duration approvalTimeout;
+        @Option(names = "--upstream-idle-timeout", defaultValue = "PT2M", description = "Fail a reply when the upstream sends nothing for this long (default ${DEFAULT-VALUE}).")
+        Duration upstreamIdleTimeout;
         @Option(names = "--max-body-bytes", defaultValue = "6291456", description = "Largest request body (default ${DEFAULT-VALUE}).")
         int maxBodyBytes;
         @Option(names = "--public-url", description = "Base URL used in links (default http://<bind>:<port>).")
@@ -98,7 +100,7 @@ public final class Main implements Runnable {
             }
             String key = System.getenv("ANTHROPIC_API_KEY");
             LocalGateway.Options o = new LocalGateway.Options(bind, port, dataDir, policies, upstreamUrl, key,
-                    approvalTimeout, maxBodyBytes, publicUrl, oidc, masking, failOpen, threads, null);
+                    approvalTimeout, maxBodyBytes, publicUrl, oidc, masking, failOpen, threads, null, upstreamIdleTimeout);
             LocalGateway gw;
             try {
                 gw = LocalGateway.start(o, out);

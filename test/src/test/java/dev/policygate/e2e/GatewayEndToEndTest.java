@@ -71,7 +71,8 @@ class GatewayEndToEndTest {
         devKey = createKey("dev", Set.of("developers"), "dev@example.com");
         auditorKey = createKey("audrey", Set.of("auditors"), "audrey@example.com");
         gw = LocalGateway.start(LocalGateway.Options.defaults(data, RepoPaths.root().resolve("cedar-policies"))
-                .withPort(0).withUpstream(URI.create(mock.baseUrl()), UPSTREAM_KEY),
+                .withPort(0).withUpstream(URI.create(mock.baseUrl()), UPSTREAM_KEY)
+                .withUpstreamIdleTimeout(java.time.Duration.ofSeconds(1)),
                 new PrintStream(console, true, StandardCharsets.UTF_8));
         client = sdk(devKey);
     }
@@ -209,6 +210,22 @@ class GatewayEndToEndTest {
         assertThat(r.body()).contains("event: error").doesNotContain("event: message_stop");
         JsonNode rec = recording(r.headers().firstValue("x-policygate-session-id").orElseThrow());
         assertThat(rec.path("status").asText()).isEqualTo("FAILED");
+    }
+
+    @Test
+    void stalledUpstream_isCutAfterTheIdleLimit_withAnErrorEventOrA504_andRecordedAsFailed() throws Exception {
+        mock.mode.set(MockAnthropic.Mode.STALL);
+        long t0 = System.nanoTime();
+        HttpResponse<String> streamed = post("/v1/messages", devKey, "{\"model\":\"claude-sonnet-4-5\","
+                + "\"max_tokens\":50,\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+        assertThat(streamed.body()).contains("event: error").contains("TIMEOUT");
+        assertThat(recording(streamed.headers().firstValue("x-policygate-session-id").orElseThrow())
+                .path("status").asText()).isEqualTo("FAILED");
+        HttpResponse<String> json = post("/v1/messages", devKey, "{\"model\":\"claude-sonnet-4-5\","
+                + "\"max_tokens\":50,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+        assertThat(json.statusCode()).isEqualTo(504);
+        assertThat(JSON.readTree(json.body()).path("error").path("type").asText()).isEqualTo("api_error");
+        assertThat(java.time.Duration.ofNanos(System.nanoTime() - t0)).isLessThan(java.time.Duration.ofSeconds(8));
     }
 
     // ------------------------------------------------------------------ deny

@@ -21,20 +21,21 @@ import java.util.concurrent.atomic.AtomicReference;
  * as an SSE stream split into small deltas, and can be told to fail. Records what it received.
  */
 final class MockAnthropic implements AutoCloseable {
-    enum Mode { OK, STATUS_500, STATUS_529, STATUS_429, CUT_STREAM, BAD_KEY }
+    enum Mode { OK, STATUS_500, STATUS_529, STATUS_429, CUT_STREAM, BAD_KEY, STALL }
 
     record Received(String path, Map<String, List<String>> headers, String body) {
     }
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private final HttpServer server;
+    private final java.util.concurrent.ExecutorService executor = Executors.newFixedThreadPool(8);
     final List<Received> received = new CopyOnWriteArrayList<>();
     final AtomicReference<Mode> mode = new AtomicReference<>(Mode.OK);
     volatile String replyOverride;
 
     MockAnthropic() throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
-        server.setExecutor(Executors.newFixedThreadPool(8));
+        server.setExecutor(executor);
         server.createContext("/", this::handle);
         server.start();
     }
@@ -81,6 +82,10 @@ final class MockAnthropic implements AutoCloseable {
                 send(ex, 200, "{\"input_tokens\":" + Math.max(1, body.length() / 4) + "}");
                 return;
             }
+            if (m == Mode.STALL) {
+                stall(ex, req.path("stream").asBoolean(false));
+                return;
+            }
             String text = replyOverride != null ? replyOverride : "echo: " + lastUserText(req);
             if (req.path("stream").asBoolean(false)) {
                 stream(ex, text, m == Mode.CUT_STREAM);
@@ -92,6 +97,25 @@ final class MockAnthropic implements AutoCloseable {
                 ex.getResponseHeaders().set("request-id", "req_mock_1");
                 send(ex, 200, msg);
             }
+        }
+    }
+
+    /** Sends the headers (and, for a stream, the first events), then goes silent. */
+    private static void stall(HttpExchange ex, boolean stream) throws IOException {
+        ex.getResponseHeaders().set("content-type", stream ? "text/event-stream" : "application/json");
+        ex.sendResponseHeaders(200, 0);
+        OutputStream out = ex.getResponseBody();
+        if (stream) {
+            event(out, "message_start", "{\"type\":\"message_start\",\"message\":{\"id\":\"msg_mock\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"m\",\"content\":[],\"stop_reason\":null,\"stop_sequence\":null,\"usage\":{\"input_tokens\":1,\"output_tokens\":1}}}");
+            event(out, "ping", "{\"type\":\"ping\"}");
+        } else {
+            out.write("{\"id\":".getBytes(StandardCharsets.UTF_8));
+            out.flush();
+        }
+        try {
+            Thread.sleep(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -146,5 +170,6 @@ final class MockAnthropic implements AutoCloseable {
     @Override
     public void close() {
         server.stop(0);
+        executor.shutdownNow();
     }
 }

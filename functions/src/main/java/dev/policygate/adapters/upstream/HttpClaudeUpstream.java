@@ -20,6 +20,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Supplier;
 
 /**
@@ -32,8 +34,19 @@ public final class HttpClaudeUpstream implements ClaudeUpstream {
     private final Supplier<String> apiKey;
     private final HttpClient client;
     private final Duration timeout;
+    private final Duration idleTimeout;
+    private static final ScheduledExecutorService WATCHDOG = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "policygate-upstream-watchdog");
+        t.setDaemon(true);
+        return t;
+    });
 
-    public HttpClaudeUpstream(URI baseUrl, Supplier<String> apiKey, Duration connectTimeout, Duration timeout) {
+    /**
+     * @param timeout     how long to wait for the response headers
+     * @param idleTimeout how long the body may go without a byte (SSE pings arrive far more often)
+     */
+    public HttpClaudeUpstream(URI baseUrl, Supplier<String> apiKey, Duration connectTimeout, Duration timeout,
+                              Duration idleTimeout) {
         String scheme = Objects.requireNonNull(baseUrl, "baseUrl").getScheme();
         if (!"https".equals(scheme) && !"http".equals(scheme)) {
             throw new IllegalArgumentException("upstream URL must be http or https: " + baseUrl);
@@ -41,6 +54,7 @@ public final class HttpClaudeUpstream implements ClaudeUpstream {
         this.baseUrl = URI.create(baseUrl.toString().replaceAll("/+$", ""));
         this.apiKey = apiKey;
         this.timeout = timeout;
+        this.idleTimeout = idleTimeout;
         this.client = HttpClient.newBuilder()
                 .connectTimeout(connectTimeout)
                 .followRedirects(HttpClient.Redirect.NEVER)
@@ -72,7 +86,8 @@ public final class HttpClaudeUpstream implements ClaudeUpstream {
                     headers.put(e.getKey().toLowerCase(Locale.ROOT), e.getValue().get(0));
                 }
             }
-            return new UpstreamResponse(resp.statusCode(), headers, resp.body());
+            return new UpstreamResponse(resp.statusCode(), headers,
+                    new IdleTimeoutInputStream(resp.body(), idleTimeout, WATCHDOG));
         } catch (HttpConnectTimeoutException e) {
             throw new UpstreamException(UpstreamException.Kind.CONNECT, "connect timed out", null);
         } catch (HttpTimeoutException e) {

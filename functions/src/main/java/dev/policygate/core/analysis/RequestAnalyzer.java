@@ -8,6 +8,7 @@ import dev.policygate.core.detect.DetectorSet;
 import dev.policygate.core.detect.Detection;
 import dev.policygate.core.gateway.GatewayError;
 import dev.policygate.core.json.Json;
+import dev.policygate.core.masking.ReplyMasker;
 import dev.policygate.core.text.PromptNormalizer;
 
 import java.nio.ByteBuffer;
@@ -39,8 +40,7 @@ public final class RequestAnalyzer {
     static final int MAX_MESSAGES = 100_000;
     static final int MAX_TOOLS = 512;
     static final int MAX_NAME_LENGTH = 256;
-    private static final Set<String> NON_TEXT_KEYS = Set.of("type", "id", "tool_use_id", "media_type", "signature",
-            "cache_control", "file_id", "citations");
+    private static final Set<String> NON_TEXT_KEYS = ReplyMasker.REQUEST_NON_TEXT_KEYS;
 
     private final DetectorSet detectors;
 
@@ -176,7 +176,7 @@ public final class RequestAnalyzer {
                 }
                 tools.add(name);
                 // tool descriptions and schemas reach the model too: they are prompt text
-                collectStrings(raw, tool.get("description"));
+                collectStrings(raw, tool);
                 ti++;
             }
         }
@@ -250,18 +250,11 @@ public final class RequestAnalyzer {
             }
             case "document" -> {
                 JsonNode source = checkSource(block, at);
-                String st = source.path("type").asText("");
-                if (st.equals("text")) {
-                    collectStrings(raw, source.get("data"));
-                } else if (st.equals("content")) {
-                    collectStrings(raw, source.get("content"));
-                } else {
-                    // base64 PDFs cannot be inspected here; policy sees them as extra tokens only
-                    return Math.max(1, source.path("data").asText("").length() / 8);
-                }
-                collectStrings(raw, block.get("title"));
-                collectStrings(raw, block.get("context"));
-                return 0;
+                // the title, context, text sources and URLs are text; base64 PDFs are skipped by
+                // collectStrings and count as extra tokens only
+                collectStrings(raw, block);
+                return "base64".equals(source.path("type").asText(""))
+                        ? Math.max(1, source.path("data").asText("").length() / 8) : 0;
             }
             case "redacted_thinking" -> {
                 return 0;

@@ -165,7 +165,8 @@ public final class ApprovalService {
         }
         ApprovalRecord r = c.record;
         String csrf = links.csrfToken(r.approvalId(), c.approver, c.exp);
-        String form = "<form method=\"post\" action=\"/approvals/" + esc(r.approvalId()) + "\">"
+        // relative action: works behind a path prefix too
+        String form = "<form method=\"post\" action=\"" + esc(r.approvalId()) + "\">"
                 + hidden("approver", c.approver) + hidden("exp", Long.toString(c.exp)) + hidden("sig", c.sig)
                 + hidden("csrf", csrf)
                 + "<button type=\"submit\" name=\"decision\" value=\"approve\">Approve</button> "

@@ -33,6 +33,7 @@ import java.util.Collection;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -61,6 +62,15 @@ import java.util.stream.Stream;
  * context that does not match the schema therefore surfaces as evaluation errors, which fail
  * closed when they hit a forbid. Policy templates are not supported. Instances are immutable and
  * thread-safe; all instances share one {@link BasicAuthorizationEngine}.
+ *
+ * <p>Speed: Cedar's cost grows with the number of policies it is given, so each {@link Action} gets
+ * its own cached slice holding only the policies whose action scope can match it (see
+ * {@link ActionScope}). A policy whose scope excludes the action can neither apply nor fail, because
+ * Cedar evaluates the scope before the conditions, so slicing never changes a decision. Each engine
+ * caches at most two native policy sets per action (identical slices are shared); Cedar's native
+ * cache holds 1,024 sets ({@code cedar.cache.maxPolicySets}), and a set evicted from it still
+ * decides correctly, only on the slow uncached path. {@code read_unmasked} decisions are also
+ * memoised (see {@link ReadUnmaskedMemo}).
  */
 public final class CedarPolicyEngine implements PolicyEngine {
     /** The Cedar namespace of every entity type and action. */
@@ -83,10 +93,42 @@ public final class CedarPolicyEngine implements PolicyEngine {
     private static final Map<String, EntityTypeName> TYPE_NAMES = new ConcurrentHashMap<>();
     private static final Map<Action, EntityUID> ACTION_UIDS = actionUids();
 
-    private final PolicySet policySet;
-    /** The permits alone: asked only to check that an approvable request could be allowed at all. */
-    private final PolicySet permitSet;
+    /** How many {@code read_unmasked} decisions one engine remembers. */
+    static final int READ_UNMASKED_MEMO_CAPACITY = 10_000;
+
+    private final Map<Action, Slice> slices;
     private final Map<String, LoadedPolicy> policies;
+    /** Null when memoisation is off. */
+    private final ReadUnmaskedMemo readUnmaskedMemo;
+
+    /**
+     * How an engine speeds up decisions; neither choice changes a decision.
+     *
+     * @param sliceByAction            give each action only the policies its scope can match
+     * @param readUnmaskedMemoCapacity how many read_unmasked decisions to remember (0: none)
+     */
+    record Tuning(boolean sliceByAction, int readUnmaskedMemoCapacity) {
+        /** What {@link #load} and the public {@link #fromSources} use. */
+        static final Tuning FAST = new Tuning(true, READ_UNMASKED_MEMO_CAPACITY);
+        /** Every policy for every action, nothing remembered: the reference for differential tests. */
+        static final Tuning REFERENCE = new Tuning(false, 0);
+
+        Tuning {
+            if (readUnmaskedMemoCapacity < 0) {
+                throw new IllegalArgumentException("readUnmaskedMemoCapacity must not be negative");
+            }
+        }
+    }
+
+    /**
+     * The policies Cedar is given for one action.
+     *
+     * @param policies the policies whose scope can match the action
+     * @param permits  those of them that are permits: asked only to check that an approvable
+     *                 request could be allowed at all
+     */
+    private record Slice(PolicySet policies, PolicySet permits) {
+    }
 
     private record LoadedPolicy(String id, String file, Effect effect, Map<String, String> annotations) {
         boolean approvable() {
@@ -94,10 +136,11 @@ public final class CedarPolicyEngine implements PolicyEngine {
         }
     }
 
-    private CedarPolicyEngine(PolicySet policySet, PolicySet permitSet, Map<String, LoadedPolicy> policies) {
-        this.policySet = policySet;
-        this.permitSet = permitSet;
+    private CedarPolicyEngine(Map<Action, Slice> slices, Map<String, LoadedPolicy> policies,
+                              ReadUnmaskedMemo readUnmaskedMemo) {
+        this.slices = slices;
         this.policies = policies;
+        this.readUnmaskedMemo = readUnmaskedMemo;
     }
 
     /**
@@ -136,8 +179,14 @@ public final class CedarPolicyEngine implements PolicyEngine {
      *                             an annotation is misused, or the validator rejects a policy
      */
     public static CedarPolicyEngine fromSources(String schemaText, Map<String, String> policyFilesByName) {
+        return fromSources(schemaText, policyFilesByName, Tuning.FAST);
+    }
+
+    /** As {@link #fromSources(String, Map)}, with an explicit {@link Tuning} (tests compare them). */
+    static CedarPolicyEngine fromSources(String schemaText, Map<String, String> policyFilesByName, Tuning tuning) {
         Objects.requireNonNull(schemaText, "schemaText");
         Objects.requireNonNull(policyFilesByName, "policyFilesByName");
+        Objects.requireNonNull(tuning, "tuning");
         Schema schema;
         try {
             schema = Schema.parse(Schema.JsonOrCedar.Cedar, schemaText);
@@ -146,22 +195,52 @@ public final class CedarPolicyEngine implements PolicyEngine {
         }
 
         Map<String, LoadedPolicy> loaded = new TreeMap<>();
-        Set<Policy> all = new HashSet<>();
-        Set<Policy> permits = new HashSet<>();
+        Map<String, Policy> named = new TreeMap<>();
         for (Map.Entry<String, String> file : new TreeMap<>(policyFilesByName).entrySet()) {
             for (Policy parsed : parseFile(file.getKey(), file.getValue())) {
                 LoadedPolicy policy = describe(file.getKey(), parsed, indexOf(parsed), loaded);
                 loaded.put(policy.id(), policy);
-                Policy named = new Policy(parsed.getSource(), policy.id());
-                all.add(named);
-                if (policy.effect() == Effect.PERMIT) {
-                    permits.add(named);
-                }
+                named.put(policy.id(), new Policy(parsed.getSource(), policy.id()));
             }
         }
 
+        validate(schema, new PolicySet(new HashSet<>(named.values())), loaded);
+        Map<Action, Slice> slices = slices(named, loaded, tuning.sliceByAction());
+        ReadUnmaskedMemo memo = tuning.readUnmaskedMemoCapacity() == 0 ? null
+                : new ReadUnmaskedMemo(tuning.readUnmaskedMemoCapacity());
+        return new CedarPolicyEngine(slices, Collections.unmodifiableMap(loaded), memo);
+    }
+
+    /** One cached slice per action; actions whose policies are the same share one. */
+    private static Map<Action, Slice> slices(Map<String, Policy> named, Map<String, LoadedPolicy> loaded,
+                                             boolean sliceByAction) {
+        Map<String, Set<Action>> scopes = new HashMap<>();
+        named.forEach((id, policy) -> scopes.put(id,
+                sliceByAction ? ActionScope.of(policy) : EnumSet.allOf(Action.class)));
+        Map<Set<String>, Slice> distinct = new HashMap<>();
+        Map<Action, Slice> slices = new EnumMap<>(Action.class);
+        for (Action action : Action.values()) {
+            Set<String> ids = new TreeSet<>();
+            scopes.forEach((id, actions) -> {
+                if (actions.contains(action)) {
+                    ids.add(id);
+                }
+            });
+            slices.put(action, distinct.computeIfAbsent(ids, k -> slice(k, named, loaded)));
+        }
+        return Collections.unmodifiableMap(slices);
+    }
+
+    private static Slice slice(Set<String> ids, Map<String, Policy> named, Map<String, LoadedPolicy> loaded) {
+        Set<Policy> all = new HashSet<>();
+        Set<Policy> permits = new HashSet<>();
+        for (String id : ids) {
+            all.add(named.get(id));
+            if (loaded.get(id).effect() == Effect.PERMIT) {
+                permits.add(named.get(id));
+            }
+        }
         PolicySet policySet = new PolicySet(all);
-        validate(schema, policySet, loaded);
         PolicySet permitSet = new PolicySet(permits);
         try {
             policySet.cache();
@@ -169,7 +248,7 @@ public final class CedarPolicyEngine implements PolicyEngine {
         } catch (CacheException e) {
             throw new PolicyLoadException("cannot cache the policy set: " + e.getMessage(), e);
         }
-        return new CedarPolicyEngine(policySet, permitSet, Collections.unmodifiableMap(loaded));
+        return new Slice(policySet, permitSet);
     }
 
     /** The number of loaded policies. */
@@ -190,11 +269,37 @@ public final class CedarPolicyEngine implements PolicyEngine {
 
     /** Whether the policy sets live in the native cache (the fast decision path). */
     boolean cached() {
-        return policySet.cacheKey().isPresent() && permitSet.cacheKey().isPresent();
+        return slices.values().stream()
+                .allMatch(s -> s.policies().cacheKey().isPresent() && s.permits().cacheKey().isPresent());
+    }
+
+    /** The ids of the policies Cedar is given for {@code action}, sorted. */
+    Set<String> policyIdsFor(Action action) {
+        return slices.get(action).policies().policies.stream().map(Policy::getID)
+                .collect(Collectors.toCollection(TreeSet::new));
+    }
+
+    /** How many read_unmasked decisions are remembered now (0 when memoisation is off). */
+    int memoisedDecisions() {
+        return readUnmaskedMemo == null ? 0 : readUnmaskedMemo.size();
     }
 
     @Override
     public Decision decide(AuthzRequest request) {
+        ReadUnmaskedMemo.Key key = readUnmaskedMemo == null ? null : ReadUnmaskedMemo.keyOf(request);
+        if (key == null) {
+            return evaluate(request);
+        }
+        Decision remembered = readUnmaskedMemo.get(key);
+        if (remembered != null) {
+            return remembered;
+        }
+        Decision decision = evaluate(request);
+        readUnmaskedMemo.put(key, decision);
+        return decision;
+    }
+
+    private Decision evaluate(AuthzRequest request) {
         try {
             Map<EntityUID, Entity> entities = new LinkedHashMap<>();
             Map<String, Value> context = record(request.context(), entities);
@@ -214,14 +319,15 @@ public final class CedarPolicyEngine implements PolicyEngine {
             AuthorizationRequest query = new AuthorizationRequest(principal, ACTION_UIDS.get(request.action()), resource,
                     context);
             Set<Entity> entitySet = new HashSet<>(entities.values());
-            return interpret(ENGINE.isAuthorized(query, policySet, entitySet), query, entitySet);
+            Slice slice = slices.get(request.action());
+            return interpret(ENGINE.isAuthorized(query, slice.policies(), entitySet), query, entitySet, slice);
         } catch (AuthException | RuntimeException e) {
             return engineFailure(e.getClass().getSimpleName() + ": " + e.getMessage());
         }
     }
 
-    private Decision interpret(AuthorizationResponse response, AuthorizationRequest query, Set<Entity> entities)
-            throws AuthException {
+    private Decision interpret(AuthorizationResponse response, AuthorizationRequest query, Set<Entity> entities,
+                               Slice slice) throws AuthException {
         if (response.type != AuthorizationResponse.SuccessOrFailure.Success || response.success.isEmpty()) {
             String detail = response.errors.map(list -> list.stream().map(e -> e.message)
                     .collect(Collectors.joining("; "))).orElse("no detail");
@@ -265,7 +371,7 @@ public final class CedarPolicyEngine implements PolicyEngine {
         reasons.forEach(id -> messageOf(id).ifPresent(messages::add));
         boolean approvable = reasons.stream().map(policies::get).allMatch(p -> p != null && p.approvable());
         // Offering approval for a request that no permit would allow afterwards wastes the approver's time.
-        if (approvable && permitted(query, entities)) {
+        if (approvable && permitted(query, entities, slice)) {
             Set<String> groups = reasons.stream().map(id -> policies.get(id).annotations().get(ANNOTATION_APPROVAL))
                     .collect(Collectors.toCollection(TreeSet::new));
             return new Decision(Outcome.APPROVAL, List.copyOf(reasons), messages, groups, errors);
@@ -273,8 +379,8 @@ public final class CedarPolicyEngine implements PolicyEngine {
         return new Decision(Outcome.DENY, List.copyOf(reasons), messages, Set.of(), errors);
     }
 
-    private boolean permitted(AuthorizationRequest query, Set<Entity> entities) throws AuthException {
-        AuthorizationResponse response = ENGINE.isAuthorized(query, permitSet, entities);
+    private boolean permitted(AuthorizationRequest query, Set<Entity> entities, Slice slice) throws AuthException {
+        AuthorizationResponse response = ENGINE.isAuthorized(query, slice.permits(), entities);
         return response.type == AuthorizationResponse.SuccessOrFailure.Success
                 && response.success.map(AuthorizationSuccessResponse::isAllowed).orElse(false);
     }

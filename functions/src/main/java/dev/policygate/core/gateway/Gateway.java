@@ -76,6 +76,13 @@ public final class Gateway implements ApprovalListener {
     private static final Logger LOG = Logger.getLogger(Gateway.class.getName());
     private static final String DEFAULT_ANTHROPIC_VERSION = "2023-06-01";
     private static final int MAX_ERROR_BODY = 64 * 1024;
+    /** Requests held for approval at once; each keeps its body in memory until decided. */
+    static final int MAX_HELD = 1000;
+    /** Replies kept for their owners after an approval, newest first; older ones fall back to the recording. */
+    static final int MAX_OWNER_REPLIES = 1000;
+    /** Concurrent {@code ?wait=} long-polls; beyond this a read answers at once. */
+    static final int MAX_WAITERS = 16;
+    private static final java.util.regex.Pattern HEADER_TOKENS = java.util.regex.Pattern.compile("[A-Za-z0-9._,:=-]+");
 
     private final GatewayConfig config;
     private final PrincipalResolver auth;
@@ -91,7 +98,14 @@ public final class Gateway implements ApprovalListener {
     private final ExecutorService background;
     private final Pattern modelPattern;
     private final Map<String, Held> held = new ConcurrentHashMap<>();
-    private final Map<String, ObjectNode> ownerReplies = new ConcurrentHashMap<>();
+    private final Map<String, ObjectNode> ownerReplies = java.util.Collections.synchronizedMap(
+            new java.util.LinkedHashMap<>(16, 0.75f, false) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<String, ObjectNode> eldest) {
+                    return size() > MAX_OWNER_REPLIES;
+                }
+            });
+    private final java.util.concurrent.Semaphore waiters = new java.util.concurrent.Semaphore(MAX_WAITERS);
 
     /** A request waiting for approval: kept in memory only, never written unmasked. */
     private record Held(Exchange exchange, Principal principal, AnalysedRequest request, byte[] body,
@@ -176,6 +190,7 @@ public final class Gateway implements ApprovalListener {
             throw new GatewayError(413, "request_too_large",
                     "Request exceeds the maximum allowed size of " + config.maxBodyBytes() + " bytes.");
         }
+        anthropicHeaders(req); // validates the forwarded headers before anything else
         AnalysedRequest a = analyzer.analyse(req.body(), op);
         ex.model = a.model();
         ex.stream = a.stream();
@@ -288,6 +303,12 @@ public final class Gateway implements ApprovalListener {
         if (!a.detected().isEmpty()) {
             replyMasker.maskRequestMessages(copy, UnmaskDecider.MASK_ALL);
         }
+        // credentials the caller passes through for MCP servers are never recorded
+        for (JsonNode server : copy.path("mcp_servers")) {
+            if (server instanceof ObjectNode o && o.has("authorization_token")) {
+                o.put("authorization_token", "[REDACTED]");
+            }
+        }
         return copy;
     }
 
@@ -308,12 +329,21 @@ public final class Gateway implements ApprovalListener {
     private static Map<String, String> anthropicHeaders(GatewayRequest req) {
         Map<String, String> h = new LinkedHashMap<>();
         String version = req.header("anthropic-version");
-        h.put("anthropic-version", version == null ? DEFAULT_ANTHROPIC_VERSION : truncate(version, 64));
+        h.put("anthropic-version", version == null ? DEFAULT_ANTHROPIC_VERSION : checkedHeader("anthropic-version",
+                version.trim(), 64));
         String beta = req.header("anthropic-beta");
-        if (beta != null) {
-            h.put("anthropic-beta", truncate(beta, 1024));
+        if (beta != null && !beta.isBlank()) {
+            h.put("anthropic-beta", checkedHeader("anthropic-beta", beta.replace(" ", ""), 1024));
         }
         return h;
+    }
+
+    /** Headers passed upstream must be plain tokens: never truncated, never with control characters. */
+    private static String checkedHeader(String name, String value, int max) {
+        if (value.isEmpty() || value.length() > max || !HEADER_TOKENS.matcher(value).matches()) {
+            throw GatewayError.invalid(name + ": must be at most " + max + " characters of letters, digits and . _ , : = -");
+        }
+        return value;
     }
 
     /** The body to forward: the caller's bytes unchanged, unless policy masks part of the prompt. */
@@ -372,12 +402,19 @@ public final class Gateway implements ApprovalListener {
             byte[] out = maskReply(ex, p, message);
             return complete(ex, GatewayResponse.json(200, out)).header("request-id", ex.upstreamRequestId);
         } catch (IOException e) {
-            throw new GatewayError(502, "api_error", "The upstream connection failed while reading the reply.");
+            throw readFailure(e);
         } finally {
             if (!handedOff) {
                 closeQuietly(resp);
             }
         }
+    }
+
+    private static GatewayError readFailure(IOException e) {
+        if (e instanceof UpstreamException u && u.kind() == UpstreamException.Kind.TIMEOUT) {
+            return new GatewayError(504, "api_error", "The upstream stopped sending the reply.");
+        }
+        return new GatewayError(502, "api_error", "The upstream connection failed while reading the reply.");
     }
 
     /** Masks a complete reply for the caller, and records a fully masked copy. Fails closed. */
@@ -511,6 +548,10 @@ public final class Gateway implements ApprovalListener {
         byte[] body = readBounded(resp.body(), MAX_ERROR_BODY);
         ObjectNode parsed = parseObject(body);
         String upstreamMessage = parsed == null ? null : parsed.path("error").path("message").asText(null);
+        if (upstreamMessage != null) {
+            // it may quote the prompt, which the caller sent but the recording must not hold raw
+            upstreamMessage = masker.mask(truncate(upstreamMessage, 2000), UnmaskDecider.MASK_ALL).text();
+        }
         if (status == 401 || status == 403) {
             LOG.severe("session " + ex.id + ": the upstream rejected the gateway credential (status " + status + ")");
             throw new GatewayError(502, "api_error", "The gateway's upstream credential was rejected.");
@@ -535,22 +576,35 @@ public final class Gateway implements ApprovalListener {
     // ---------------------------------------------------------------- approval
 
     private GatewayResponse hold(Exchange ex, Principal p, AnalysedRequest a, GatewayRequest req, Decision d) {
+        if (p.email() == null || p.email().isBlank()) {
+            // approver ≠ requester is checked by email; without one it cannot be checked: fail closed
+            throw new GatewayError(403, "permission_error", "This request needs approval, but the requester has no "
+                    + "email address on record, so approver and requester cannot be told apart.", d.policyIds());
+        }
+        if (held.size() >= MAX_HELD) {
+            throw new GatewayError(429, "rate_limit_error", "Too many requests are waiting for approval. Try later.");
+        }
         String excerpt = truncate(masker.mask(a.rawText(), UnmaskDecider.MASK_ALL).text(), 2000);
+        // hold first: an approval or expiry may arrive as soon as the links are out
+        synchronized (ex) {
+            ex.httpStatus = 202;
+            ex.status = SessionStatus.PENDING_APPROVAL;
+        }
+        held.put(ex.id, new Held(ex, p, a, req.body(), anthropicHeaders(req), req.sourceIp()));
         ApprovalRecord record;
         try {
             record = approvals.open(new ApprovalService.Hold(ex.id, p.id(), p.email(), a.model(), d.messages(),
                     d.approvalGroups(), excerpt));
         } catch (ApprovalService.NoApproversException e) {
+            held.remove(ex.id);
             throw new GatewayError(403, "permission_error", "This request needs approval by group " + e.group()
                     + ", which has no approvers configured.", d.policyIds());
-        } catch (IOException e) {
-            LOG.log(Level.WARNING, "session " + ex.id + ": approval notification failed", e);
+        } catch (IOException | RuntimeException e) {
+            held.remove(ex.id);
+            LOG.log(Level.WARNING, "session " + ex.id + ": approval notification failed " + e.getClass().getName());
             throw new GatewayError(503, "api_error", "The approval request could not be sent. Try again later.");
         }
         ex.trail(record.createdAt(), "requested", null, d.approvalGroups());
-        held.put(ex.id, new Held(ex, p, a, req.body(), anthropicHeaders(req), req.sourceIp()));
-        ex.httpStatus = 202;
-        ex.status = SessionStatus.PENDING_APPROVAL;
         record(ex);
         ObjectNode body = Json.mapper().createObjectNode();
         body.put("type", "approval_pending");
@@ -620,6 +674,13 @@ public final class Gateway implements ApprovalListener {
                 return;
             }
             byte[] body = forwardBody(ex, h.request, h.body, h.request.stream());
+            if (!recordStrict(ex)) {
+                ex.errorType = "api_error";
+                ex.errorMessage = "The session could not be recorded, so the approved request was not forwarded.";
+                ex.httpStatus = 503;
+                finish(ex, SessionStatus.FAILED);
+                return;
+            }
             UpstreamResponse resp = callUpstream(ex, new UpstreamRequest("POST", "/v1/messages", body,
                     h.anthropicHeaders, false));
             try (resp) {
@@ -703,7 +764,7 @@ public final class Gateway implements ApprovalListener {
             ex.decision = "FILTERED";
             return complete(ex, GatewayResponse.json(200, bytes(list)));
         } catch (IOException e) {
-            throw new GatewayError(502, "api_error", "The upstream connection failed while reading the model list.");
+            throw readFailure(e);
         }
     }
 
@@ -741,15 +802,18 @@ public final class Gateway implements ApprovalListener {
         }
         SessionSummary s = found.get();
         long waitSeconds = parseWait(req.query().get("wait"));
-        long deadline = System.nanoTime() + waitSeconds * 1_000_000_000L;
-        while (!s.status().terminal() && System.nanoTime() < deadline) {
+        if (waitSeconds > 0 && !s.status().terminal() && waiters.tryAcquire()) {
             try {
-                Thread.sleep(100);
+                long deadline = System.nanoTime() + waitSeconds * 1_000_000_000L;
+                while (!s.status().terminal() && System.nanoTime() < deadline) {
+                    Thread.sleep(100);
+                    s = sessions.summary(id).orElse(s);
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                break;
+            } finally {
+                waiters.release();
             }
-            s = sessions.summary(id).orElse(s);
         }
         ObjectNode body = Json.mapper().createObjectNode();
         body.put("type", "session");
@@ -934,6 +998,20 @@ public final class Gateway implements ApprovalListener {
             ex.endedAt = clock.instant();
         }
         record(ex);
+    }
+
+    /** Write-ahead for the approval path: false if it failed and fail-open is off. */
+    private boolean recordStrict(Exchange ex) {
+        try {
+            synchronized (ex) {
+                sessions.complete(ex.summary(), ex.recording());
+            }
+            return true;
+        } catch (IOException | RuntimeException e) {
+            LOG.warning("session " + ex.id + ": write-ahead before the approved forward failed ("
+                    + e.getClass().getSimpleName() + ")");
+            return config.failOpen();
+        }
     }
 
     private void record(Exchange ex) {

@@ -42,19 +42,75 @@ public final class ReplyMasker {
         return tally.report();
     }
 
-    /** Masks the {@code system} prompt and every message of a Messages API request in place. */
+    /**
+     * Keys whose string values are identifiers or opaque payloads, not text the model reads.
+     * The request analyser skips exactly these when it builds the prompt text that detection and
+     * policy see, and request masking skips exactly these too: what is detected is what is masked.
+     */
+    public static final Set<String> REQUEST_NON_TEXT_KEYS = Set.of("type", "id", "tool_use_id", "media_type",
+            "signature", "cache_control", "file_id");
+
+    /**
+     * Masks a Messages API request in place: the {@code system} prompt, every message, and every
+     * tool definition (descriptions and schemas reach the model too). It covers the same text as
+     * {@code RequestAnalyzer} reads, so a class detected there is masked here.
+     */
     public MaskReport maskRequestMessages(ObjectNode request, UnmaskDecider decider) {
         MaskTally tally = new MaskTally(decider);
-        maskContent(request, "system", tally);
+        JsonNode system = request.get("system");
+        if (system != null) {
+            request.set("system", maskRequestNode(system, tally));
+        }
         JsonNode messages = request.get("messages");
         if (messages instanceof ArrayNode array) {
             for (JsonNode m : array) {
-                if (m instanceof ObjectNode message) {
-                    maskContent(message, "content", tally);
+                if (m instanceof ObjectNode message && message.get("content") != null) {
+                    message.set("content", maskRequestNode(message.get("content"), tally));
+                }
+            }
+        }
+        JsonNode tools = request.get("tools");
+        if (tools instanceof ArrayNode array) {
+            for (JsonNode t : array) {
+                if (t instanceof ObjectNode tool) {
+                    maskRequestNode(tool, tally);
                 }
             }
         }
         return tally.report();
+    }
+
+    /** The request-side walk: every string except {@link #REQUEST_NON_TEXT_KEYS} and binary data. */
+    private JsonNode maskRequestNode(JsonNode node, MaskTally tally) {
+        if (node.isTextual()) {
+            String masked = masker.mask(node.textValue(), tally);
+            return masked.equals(node.textValue()) ? node : TextNode.valueOf(masked);
+        }
+        if (node instanceof ArrayNode array) {
+            for (int i = 0; i < array.size(); i++) {
+                JsonNode m = maskRequestNode(array.get(i), tally);
+                if (m != array.get(i)) {
+                    array.set(i, m);
+                }
+            }
+        } else if (node instanceof ObjectNode object) {
+            String type = object.path("type").asText("");
+            if (type.equals("image") || type.equals("redacted_thinking")) {
+                return node;
+            }
+            boolean base64 = type.equals("base64");
+            for (Map.Entry<String, JsonNode> e : object.properties()) {
+                String k = e.getKey();
+                if (REQUEST_NON_TEXT_KEYS.contains(k) || (base64 && k.equals("data"))) {
+                    continue;
+                }
+                JsonNode m = maskRequestNode(e.getValue(), tally);
+                if (m != e.getValue()) {
+                    e.setValue(m);
+                }
+            }
+        }
+        return node;
     }
 
     /** Masks {@code parent.field} when it is a string or an array of content blocks. */

@@ -135,8 +135,28 @@ public final class StreamingReplyMasker {
                 completed = true;
                 outbox.add(e);
             }
-            default -> outbox.add(e); // ping, error and event types we do not know
+            case "ping" -> outbox.add(e);
+            default -> otherEvent(e); // error and event types we do not know
         }
+    }
+
+    /** Events we do not interpret still pass only with their strings masked. */
+    private void otherEvent(SseEvent e) throws JsonProcessingException {
+        if (e.data() == null || e.data().isEmpty()) {
+            outbox.add(e);
+            return;
+        }
+        JsonNode data;
+        try {
+            data = Json.mapper().readTree(e.data());
+        } catch (JsonProcessingException notJson) {
+            String masked = masker.mask(e.data(), tally);
+            outbox.add(masked.equals(e.data()) ? e : new SseEvent(e.event(), masked));
+            return;
+        }
+        JsonNode original = data.deepCopy();
+        JsonNode masked = blockMasker.maskAllStrings(data, tally);
+        outbox.add(masked.equals(original) ? e : new SseEvent(e.event(), Json.mapper().writeValueAsString(masked)));
     }
 
     private void messageStart(SseEvent e) throws JsonProcessingException {

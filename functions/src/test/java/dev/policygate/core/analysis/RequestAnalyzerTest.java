@@ -97,6 +97,12 @@ class RequestAnalyzerTest {
     }
 
     @Test
+    void analyse_rejectsDuplicateKeys_soPolicyAndUpstreamReadTheSameBody() {
+        assertInvalid(() -> analyse("{\"model\":\"claude-a\",\"model\":\"claude-b\",\"max_tokens\":5,"
+                + "\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}"), "not valid JSON");
+    }
+
+    @Test
     void analyse_rejectsInvalidUtf8_ratherThanGuessing() {
         byte[] body = "{\"model\":\"m\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":\"xx\"}]}"
                 .getBytes(StandardCharsets.UTF_8);

@@ -248,6 +248,38 @@ class GatewayTest {
     }
 
     @Test
+    void secretsInToolDefinitions_areMaskedBeforeForwarding_andMcpTokensAreNeverRecorded() {
+        String key = "AKIA" + "IOSFODNN7EXAMPLE";
+        GatewayResponse r = post("dev-key", messages("\"tools\":[{\"name\":\"deploy\",\"description\":\"uses " + key
+                + "\",\"input_schema\":{\"type\":\"object\",\"description\":\"also " + key + "\"}}],"
+                + "\"mcp_servers\":[{\"type\":\"url\",\"url\":\"https://mcp.example.com\",\"name\":\"m\","
+                + "\"authorization_token\":\"tok-secret-123\"}],", "hello"));
+        assertThat(r.status()).isEqualTo(200);
+        String forwarded = new String(upstream.sent.get(0).body(), StandardCharsets.UTF_8);
+        assertThat(forwarded).doesNotContain(key).contains("[AWS_ACCESS_KEY]");
+        String recorded = sessions.recordings.get(r.headers().get("x-policygate-session-id")).toString();
+        assertThat(recorded).doesNotContain(key).doesNotContain("tok-secret-123");
+    }
+
+    @Test
+    void approval_isRefused_whenTheRequesterHasNoEmailToCheckAgainstTheApprover() throws IOException {
+        GatewayResponse r = post("reader-key", messages("\"tools\":[{\"name\":\"bash\",\"type\":\"bash_20250124\"}],",
+                "list files"));
+        assertThat(r.status()).isEqualTo(403);
+        assertThat(json(r).path("error").path("message").asText()).contains("no email");
+        assertThat(upstream.sent).isEmpty();
+    }
+
+    @Test
+    void malformedAnthropicHeaders_areA400_notForwarded() {
+        GatewayResponse r = gateway.handle(new GatewayRequest("POST", "/v1/messages", Map.of(),
+                Map.of("x-api-key", "dev-key", "anthropic-beta", "tools-2024\r\nx-evil: 1"),
+                messages("", "hi").getBytes(StandardCharsets.UTF_8), false, "127.0.0.1"));
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(upstream.sent).isEmpty();
+    }
+
+    @Test
     void combine_anyDenyWins_overApproval_andAllow() {
         Decision allow = new Decision(Outcome.ALLOW, List.of("p"), List.of(), Set.of(), List.of());
         Decision approval = new Decision(Outcome.APPROVAL, List.of("a"), List.of("needs ok"), Set.of("g"), List.of());

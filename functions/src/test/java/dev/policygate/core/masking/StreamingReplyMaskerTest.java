@@ -309,6 +309,17 @@ class StreamingReplyMaskerTest {
     }
 
     @Test
+    void onEvent_masksStringsInUnknownAndErrorEvents() {
+        stream.onEvent(messageStart());
+        stream.onEvent(new SseEvent("future_event", "{\"note\":\"mail gina@example.com\"}"));
+        stream.onEvent(new SseEvent("error", "{\"type\":\"error\",\"error\":{\"message\":\"bad gina@example.com\"}}"));
+        stream.onEvent(new SseEvent("odd", "plain gina@example.com"));
+        assertThat(emitted.subList(1, emitted.size())).extracting(SseEvent::data)
+                .containsExactly("{\"note\":\"mail [EMAIL]\"}",
+                        "{\"type\":\"error\",\"error\":{\"message\":\"bad [EMAIL]\"}}", "plain [EMAIL]");
+    }
+
+    @Test
     void onComplete_dropsHeldText_whenStreamEndsWithoutMessageStop() {
         // GIVEN a stream cut off mid-block
         String text = "Intro words here. ".repeat(30) + "secret mail frank@example.com";

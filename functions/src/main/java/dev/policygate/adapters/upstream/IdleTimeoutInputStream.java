@@ -1,0 +1,81 @@
+package dev.policygate.adapters.upstream;
+
+import dev.policygate.core.upstream.UpstreamException;
+
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Duration;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * An upstream body that fails with a TIMEOUT when no byte arrives for the idle limit. The JDK
+ * client's request timeout ends once the headers arrive; without this, a stalled stream would
+ * hold a request thread forever and leave its session IN_FLIGHT.
+ */
+final class IdleTimeoutInputStream extends FilterInputStream {
+    private final long idleNanos;
+    private final ScheduledFuture<?> watchdog;
+    private volatile long lastActivity = System.nanoTime();
+    private volatile boolean timedOut;
+
+    IdleTimeoutInputStream(InputStream in, Duration idle, ScheduledExecutorService timer) {
+        super(in);
+        this.idleNanos = idle.toNanos();
+        long period = Math.max(10, Math.min(1000, idle.toMillis() / 4));
+        this.watchdog = timer.scheduleAtFixedRate(this::check, period, period, TimeUnit.MILLISECONDS);
+    }
+
+    private void check() {
+        if (System.nanoTime() - lastActivity > idleNanos) {
+            timedOut = true;
+            watchdog.cancel(false);
+            try {
+                in.close();
+            } catch (IOException ignored) {
+                // closing is how the blocked reader is woken; nothing else to do
+            }
+        }
+    }
+
+    private IOException timeout() {
+        return new UpstreamException(UpstreamException.Kind.TIMEOUT, "no data from the upstream within "
+                + Duration.ofNanos(idleNanos).toSeconds() + " s", null);
+    }
+
+    @Override
+    public int read() throws IOException {
+        byte[] one = new byte[1];
+        int n = read(one, 0, 1);
+        return n == -1 ? -1 : one[0] & 0xff;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+        if (timedOut) {
+            throw timeout();
+        }
+        int n;
+        try {
+            n = in.read(b, off, len);
+        } catch (IOException e) {
+            if (timedOut) {
+                throw timeout();
+            }
+            throw e;
+        }
+        if (n == -1 && timedOut) {
+            throw timeout();
+        }
+        lastActivity = System.nanoTime();
+        return n;
+    }
+
+    @Override
+    public void close() throws IOException {
+        watchdog.cancel(false);
+        in.close();
+    }
+}

@@ -1,0 +1,381 @@
+package dev.policygate.core.decision;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Function;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+
+/**
+ * A hand-rolled property test: for random, schema-valid policy sets and random requests of every
+ * action, the engine as shipped (sliced by action, read_unmasked memoised) decides exactly as the
+ * reference engine that gives Cedar every policy and remembers nothing. Seeds are fixed, so a
+ * failure names the seed that reproduces it.
+ */
+class CedarPolicyEngineDifferentialTest {
+    private static final String SCHEMA = RepoPaths.schemaText();
+    private static final int POLICY_SETS = 160;
+    private static final int MIN_COMPARED_DECISIONS = 2_000;
+
+    private static final String NS = "Policygate::";
+    private static final String[] GROUPS = {"g0", "g1", "g2", "approvers"};
+    private static final String[] USERS = {"u0", "u1", "u2"};
+    private static final String[] MODELS = {"m0", "m1"};
+    private static final String[] TOOLS = {"t0", "t1"};
+    private static final String[] SKILLS = {"k0", "k1"};
+    private static final String[] DATA_CLASSES = {"EMAIL", "PHONE", "AWS_ACCESS_KEY"};
+    private static final String[] SESSIONS = {"x0", "x1"};
+    private static final String[] WORDS = {"w0", "w1", "w2", "w3", "w4", "w5"};
+    private static final String[] DETECTIONS = {"pii:EMAIL", "secret:PRIVATE_KEY"};
+    private static final String[] SOURCE_IPS = {"10.1.2.3", "192.0.2.1", "2001:db8::1"};
+    private static final String[] OPERATIONS = {Contexts.OPERATION_MESSAGES, Contexts.OPERATION_COUNT_TOKENS,
+            Contexts.OPERATION_LIST_MODELS};
+    /** Requests per action and policy set; read_unmasked gets many, so that memoised answers are compared too. */
+    private static final Map<Action, Integer> REQUESTS_PER_ACTION = requestsPerAction();
+
+    /** The context attributes each action's requests carry, per the schema. */
+    private static final Map<Action, Set<String>> CONTEXT_ATTRIBUTES = contextAttributes();
+    /** The resource types each action applies to, per the schema. */
+    private static final Map<Action, List<String>> RESOURCE_TYPES = Map.of(
+            Action.invoke_model, List.of("Model"),
+            Action.use_tool, List.of("Tool", "McpServer"),
+            Action.use_skill, List.of("Skill"),
+            Action.read_unmasked, List.of("DataClass"),
+            Action.approve, List.of("Session"),
+            Action.read_session, List.of("Session"));
+
+    /** A condition and the context attributes it reads, all of which every action in scope must carry. */
+    private record Condition(Set<String> reads, Function<Random, String> source) {
+    }
+
+    private static final List<Condition> CONDITIONS = List.of(
+            new Condition(Set.of(), r -> "principal in " + NS + "Group::\"" + pick(r, GROUPS) + "\""),
+            new Condition(Set.of(), r -> "principal == " + NS + "User::\"" + pick(r, USERS) + "\""),
+            // Raises an overflow error when the addend is 1: a forbid that cannot be evaluated.
+            new Condition(Set.of(), r -> "9223372036854775807 + " + r.nextInt(2) + " > 0"),
+            // Raises an error when a Session resource comes without its attributes.
+            new Condition(Set.of(), r -> "resource is " + NS + "Session && resource.owner == principal"),
+            new Condition(Set.of("max_tokens"), r -> "context.max_tokens > " + pick(r, "100", "1000", "8192")),
+            // Raises an overflow error whenever max_tokens is 2 or more.
+            new Condition(Set.of("max_tokens"), r -> "context.max_tokens * 4611686018427387904 > 0"),
+            new Condition(Set.of("prompt"), r -> "context.prompt like \"*" + pick(r, WORDS) + "*\""),
+            new Condition(Set.of("detections"), r -> "context.detections.contains(\"" + pick(r, DETECTIONS) + "\")"),
+            new Condition(Set.of("approval"), r -> "context.approval.granted"),
+            new Condition(Set.of("approval"),
+                    r -> "context.approval has approver && context.approval.approver == \"" + pick(r, USERS) + "\""),
+            new Condition(Set.of("stream"), r -> "context.stream"),
+            new Condition(Set.of("source_ip"), r -> "context.source_ip.isInRange(ip(\"10.0.0.0/8\"))"),
+            new Condition(Set.of("tools"), r -> "context.tools.contains(\"" + pick(r, TOOLS) + "\")"),
+            new Condition(Set.of("operation"), r -> "context.operation == \"" + pick(r, OPERATIONS) + "\""),
+            new Condition(Set.of("model"), r -> "context.model == \"" + pick(r, MODELS) + "\""),
+            new Condition(Set.of("direction"), r -> "context.direction == \"" + pick(r, "prompt", "reply") + "\""),
+            // Raises an overflow error for prompts only: errors on the memoised read_unmasked path.
+            new Condition(Set.of("direction"),
+                    r -> "if context.direction == \"prompt\" then 9223372036854775807 + 1 > 0 else true"),
+            new Condition(Set.of("group"), r -> "principal in context.group"));
+
+    @Test
+    void decide_givesTheReferenceDecision_forRandomPoliciesAndRequestsOfEveryAction() {
+        int generated = 0;
+        int validSets = 0;
+        int compared = 0;
+        int memoised = 0;
+        Map<Outcome, Integer> outcomes = new EnumMap<>(Outcome.class);
+        int withErrors = 0;
+        for (long seed = 1; seed <= POLICY_SETS; seed++) {
+            Random random = new Random(seed);
+            Map<String, String> files = randomPolicyFiles(random);
+            generated++;
+            CedarPolicyEngine reference;
+            try {
+                reference = CedarPolicyEngine.fromSources(SCHEMA, files, CedarPolicyEngine.Tuning.REFERENCE);
+            } catch (PolicyLoadException invalid) {
+                continue;
+            }
+            CedarPolicyEngine fast = CedarPolicyEngine.fromSources(SCHEMA, files, CedarPolicyEngine.Tuning.FAST);
+            validSets++;
+            for (Action action : Action.values()) {
+                for (int i = 0; i < REQUESTS_PER_ACTION.get(action); i++) {
+                    AuthzRequest request = randomRequest(random, action);
+                    Decision expected = reference.decide(request);
+                    Decision actual = fast.decide(request);
+                    if (!comparable(actual).equals(comparable(expected))) {
+                        fail("seed " + seed + ": decisions differ\nrequest:  " + request + "\nexpected: " + expected
+                                + "\nactual:   " + actual + "\npolicies:\n" + String.join("\n", files.values()));
+                    }
+                    compared++;
+                    outcomes.merge(expected.outcome(), 1, Integer::sum);
+                    withErrors += expected.errors().isEmpty() ? 0 : 1;
+                }
+            }
+            memoised += fast.memoisedDecisions();
+            System.out.println("STATS seed " + seed);
+            assertThat(reference.memoisedDecisions()).isZero();
+        }
+
+        System.out.println("STATS " + generated + " " + validSets + " " + compared + " " + memoised + " " + outcomes + " " + withErrors);
+        // THEN the comparison was not vacuous: most sets were valid, and every kind of answer occurred
+        assertThat(validSets).as("valid policy sets of %d", generated).isGreaterThanOrEqualTo(generated * 9 / 10);
+        assertThat(compared).isGreaterThanOrEqualTo(MIN_COMPARED_DECISIONS);
+        assertThat(outcomes.getOrDefault(Outcome.ALLOW, 0)).as("ALLOW").isGreaterThanOrEqualTo(200);
+        assertThat(outcomes.getOrDefault(Outcome.DENY, 0)).as("DENY").isGreaterThanOrEqualTo(200);
+        assertThat(outcomes.getOrDefault(Outcome.APPROVAL, 0)).as("APPROVAL").isGreaterThanOrEqualTo(20);
+        assertThat(withErrors).as("decisions with evaluation errors").isGreaterThanOrEqualTo(100);
+        assertThat(memoised).as("remembered read_unmasked decisions").isGreaterThanOrEqualTo(200);
+    }
+
+    /** What must match: the outcome, and the ids, messages and groups as sets (their order is not part of the contract). */
+    private static List<Object> comparable(Decision decision) {
+        return List.of(decision.outcome(), new TreeSet<>(decision.policyIds()), new TreeSet<>(decision.messages()),
+                new TreeSet<>(decision.approvalGroups()), new TreeSet<>(decision.errors()));
+    }
+
+    // ---- policies --------------------------------------------------------------------------------
+
+    private static Map<String, String> randomPolicyFiles(Random random) {
+        Map<String, String> files = new LinkedHashMap<>();
+        int count = 3 + random.nextInt(13);
+        StringBuilder file = new StringBuilder();
+        for (int i = 0; i < count; i++) {
+            file.append(randomPolicy(random, "p" + i)).append('\n');
+            // Several files, so that ids and file order play their part as in production.
+            if (random.nextInt(4) == 0) {
+                files.put("f" + files.size() + ".cedar", file.toString());
+                file.setLength(0);
+            }
+        }
+        files.put("f" + files.size() + ".cedar", file.toString());
+        return files;
+    }
+
+    private static String randomPolicy(Random random, String id) {
+        Set<Action> actions = randomActionSet(random);
+        // Principal and resource scopes fit one anchor action, or the validator calls the policy impossible.
+        Action anchor = new ArrayList<>(actions).get(random.nextInt(actions.size()));
+        boolean forbid = random.nextInt(5) < 3;
+        Set<String> readable = readableAttributes(actions);
+
+        StringBuilder policy = new StringBuilder("@id(\"" + id + "\")\n");
+        if (random.nextInt(2) == 0) {
+            policy.append("@message(\"message of ").append(id).append("\")\n");
+        }
+        boolean approvable = forbid && random.nextInt(3) == 0;
+        if (approvable) {
+            policy.append("@approval(\"").append(pick(random, "approvers", "leads")).append("\")\n");
+        }
+        policy.append(forbid ? "forbid" : "permit").append(" (\n  ")
+                .append(principalScope(random, anchor)).append(",\n  ")
+                .append(actionScope(random, actions)).append(",\n  ")
+                .append(resourceScope(random, anchor)).append("\n)");
+        int whens = random.nextInt(3);
+        for (int i = 0; i < whens; i++) {
+            policy.append("\nwhen { ").append(randomCondition(random, readable)).append(" }");
+        }
+        if (approvable && readable.contains("approval") && random.nextInt(4) != 0) {
+            policy.append("\nunless { context.approval.granted }");
+        } else if (random.nextInt(5) == 0) {
+            policy.append("\nunless { ").append(randomCondition(random, readable)).append(" }");
+        }
+        return policy.append(";").toString();
+    }
+
+    /** Every action (rendered as an unconstrained scope or as a full list), one, or a few. */
+    private static Set<Action> randomActionSet(Random random) {
+        int kind = random.nextInt(10);
+        if (kind < 2) {
+            return EnumSet.allOf(Action.class);
+        }
+        Set<Action> actions = EnumSet.of(pick(random, Action.values()));
+        if (kind >= 7) {
+            int more = 1 + random.nextInt(3);
+            for (int i = 0; i < more; i++) {
+                actions.add(pick(random, Action.values()));
+            }
+        }
+        return actions;
+    }
+
+    private static String actionScope(Random random, Set<Action> actions) {
+        if (actions.size() == Action.values().length && random.nextInt(3) != 0) {
+            return "action";
+        }
+        List<String> uids = new ArrayList<>();
+        actions.forEach(a -> uids.add(NS + "Action::\"" + a.name() + "\""));
+        if (uids.size() == 1) {
+            return (random.nextBoolean() ? "action == " : "action in ") + uids.get(0);
+        }
+        return "action in [" + String.join(", ", uids) + "]";
+    }
+
+    private static String principalScope(Random random, Action anchor) {
+        return switch (random.nextInt(6)) {
+            case 0, 1 -> "principal in " + NS + "Group::\"" + pick(random, GROUPS) + "\"";
+            case 2 -> "principal == " + NS + "User::\"" + pick(random, USERS) + "\"";
+            case 3 -> "principal is " + NS + (anchor == Action.read_unmasked && random.nextBoolean() ? "Model" : "User");
+            default -> "principal";
+        };
+    }
+
+    private static String resourceScope(Random random, Action anchor) {
+        String type = pick(random, RESOURCE_TYPES.get(anchor).toArray(String[]::new));
+        return switch (random.nextInt(5)) {
+            case 0 -> "resource is " + NS + type;
+            case 1 -> "resource == " + NS + type + "::\"" + pick(random, resourceIds(type)) + "\"";
+            default -> "resource";
+        };
+    }
+
+    private static String randomCondition(Random random, Set<String> readable) {
+        List<Condition> usable = CONDITIONS.stream().filter(c -> readable.containsAll(c.reads())).toList();
+        String first = pick(random, usable.toArray(Condition[]::new)).source().apply(random);
+        if (random.nextInt(4) != 0) {
+            return first;
+        }
+        String second = pick(random, usable.toArray(Condition[]::new)).source().apply(random);
+        return "(" + first + ") " + pick(random, "&&", "||") + " (" + second + ")";
+    }
+
+    private static Set<String> readableAttributes(Set<Action> actions) {
+        Set<String> readable = null;
+        for (Action action : actions) {
+            if (readable == null) {
+                readable = new HashSet<>(CONTEXT_ATTRIBUTES.get(action));
+            } else {
+                readable.retainAll(CONTEXT_ATTRIBUTES.get(action));
+            }
+        }
+        return readable;
+    }
+
+    // ---- requests --------------------------------------------------------------------------------
+
+    private static AuthzRequest randomRequest(Random random, Action action) {
+        EntityRef principal = action == Action.read_unmasked && random.nextBoolean()
+                ? EntityRef.model(pick(random, MODELS)) : EntityRef.user(pick(random, USERS));
+        Set<String> parents = new TreeSet<>();
+        for (String group : GROUPS) {
+            if (random.nextInt(3) == 0) {
+                parents.add(group);
+            }
+        }
+        String resourceType = pick(random, RESOURCE_TYPES.get(action).toArray(String[]::new));
+        EntityRef resource = new EntityRef(resourceType, pick(random, resourceIds(resourceType)));
+        Map<String, Object> resourceAttributes = Map.of();
+        if (resourceType.equals("Session") && random.nextInt(6) != 0) {
+            resourceAttributes = Map.of("owner", EntityRef.user(pick(random, USERS)), "status", "PENDING_APPROVAL");
+        } else if (action == Action.read_unmasked && random.nextInt(20) == 0) {
+            resourceAttributes = Map.of("label", "not memoised");
+        }
+        return new AuthzRequest(principal, parents, action, resource, resourceAttributes,
+                perturb(random, randomContext(random, action)));
+    }
+
+    private static Map<String, Object> randomContext(Random random, Action action) {
+        Set<String> detections = randomSubset(random, DETECTIONS);
+        boolean granted = random.nextInt(3) == 0;
+        String approver = random.nextBoolean() ? null : pick(random, USERS);
+        String sourceIp = pick(random, SOURCE_IPS);
+        return switch (action) {
+            case invoke_model -> Contexts.invokeModel(randomPrompt(random), detections,
+                    pick(random, 0L, 1L, 500L, 5_000L, 10_000L), random.nextBoolean(), random.nextInt(3_000), granted,
+                    approver, sourceIp, pick(random, OPERATIONS), randomSubset(random, TOOLS),
+                    randomSubset(random, SKILLS), Set.of());
+            case use_tool, use_skill -> Contexts.useItem(pick(random, MODELS), detections, random.nextBoolean(),
+                    granted, approver, sourceIp);
+            case read_unmasked -> Contexts.readUnmasked(pick(random, Contexts.DIRECTION_PROMPT,
+                    Contexts.DIRECTION_REPLY));
+            case approve -> Contexts.approve(pick(random, GROUPS));
+            case read_session -> Contexts.readSession();
+        };
+    }
+
+    /** Now and then a context that breaks the schema: a missing key, a wrong type, or an extra key. */
+    private static Map<String, Object> perturb(Random random, Map<String, Object> context) {
+        int kind = random.nextInt(20);
+        if (kind > 2) {
+            return context;
+        }
+        Map<String, Object> changed = new HashMap<>(context);
+        List<String> keys = new ArrayList<>(new TreeSet<>(context.keySet()));
+        if (kind == 0 && !keys.isEmpty()) {
+            changed.remove(pick(random, keys.toArray(String[]::new)));
+        } else if (kind == 1 && !keys.isEmpty()) {
+            changed.put(pick(random, keys.toArray(String[]::new)), "not the declared type");
+        } else {
+            changed.put("extra", 7L);
+        }
+        return changed;
+    }
+
+    private static String randomPrompt(Random random) {
+        StringBuilder prompt = new StringBuilder();
+        int words = random.nextInt(4);
+        for (int i = 0; i < words; i++) {
+            prompt.append(pick(random, WORDS)).append(' ');
+        }
+        return prompt.toString().trim();
+    }
+
+    private static Set<String> randomSubset(Random random, String[] values) {
+        Set<String> subset = new TreeSet<>();
+        for (String value : values) {
+            if (random.nextInt(3) == 0) {
+                subset.add(value);
+            }
+        }
+        return subset;
+    }
+
+    private static String[] resourceIds(String type) {
+        return switch (type) {
+            case "Model" -> MODELS;
+            case "Tool" -> TOOLS;
+            case "McpServer" -> new String[]{"s0"};
+            case "Skill" -> SKILLS;
+            case "DataClass" -> DATA_CLASSES;
+            case "Session" -> SESSIONS;
+            default -> throw new IllegalArgumentException(type);
+        };
+    }
+
+    @SafeVarargs
+    private static <T> T pick(Random random, T... values) {
+        return values[random.nextInt(values.length)];
+    }
+
+    private static Map<Action, Integer> requestsPerAction() {
+        Map<Action, Integer> counts = new EnumMap<>(Action.class);
+        counts.put(Action.invoke_model, 4);
+        counts.put(Action.use_tool, 3);
+        counts.put(Action.use_skill, 2);
+        counts.put(Action.read_unmasked, 8);
+        counts.put(Action.approve, 2);
+        counts.put(Action.read_session, 2);
+        return counts;
+    }
+
+    private static Map<Action, Set<String>> contextAttributes() {
+        Set<String> useItem = Set.of("model", "detections", "stream", "approval", "source_ip");
+        Map<Action, Set<String>> attributes = new EnumMap<>(Action.class);
+        attributes.put(Action.invoke_model, Set.of("prompt", "detections", "max_tokens", "stream",
+                "estimated_input_tokens", "approval", "source_ip", "operation", "tools", "skills", "mcp_servers"));
+        attributes.put(Action.use_tool, useItem);
+        attributes.put(Action.use_skill, useItem);
+        attributes.put(Action.read_unmasked, Set.of("direction"));
+        attributes.put(Action.approve, Set.of("group"));
+        attributes.put(Action.read_session, Set.of());
+        return attributes;
+    }
+}
