@@ -66,11 +66,14 @@ import java.util.stream.Stream;
  * <p>Speed: Cedar's cost grows with the number of policies it is given, so each {@link Action} gets
  * its own cached slice holding only the policies whose action scope can match it (see
  * {@link ActionScope}). A policy whose scope excludes the action can neither apply nor fail, because
- * Cedar evaluates the scope before the conditions, so slicing never changes a decision. Each engine
- * caches at most two native policy sets per action (identical slices are shared); Cedar's native
- * cache holds 1,024 sets ({@code cedar.cache.maxPolicySets}), and a set evicted from it still
- * decides correctly, only on the slow uncached path. {@code read_unmasked} decisions are also
- * memoised (see {@link ReadUnmaskedMemo}).
+ * Cedar evaluates the scope before the conditions, so slicing never changes a decision.
+ * {@code read_unmasked} decisions are also memoised (see {@link ReadUnmaskedMemo}).
+ *
+ * <p>Native cache: each engine caches one set per distinct slice plus a permits-only set where a
+ * slice has both a permit and an approvable forbid: at most 12, 8 for the repository's policies.
+ * Cedar's cache holds {@code cedar.cache.maxPolicySets} sets (1,024 by default); a set is freed only
+ * when its engine is garbage-collected, and loading fails when the cache is full, so a process
+ * can keep about 85 engines alive at once. Build one engine per process and share it.
  */
 public final class CedarPolicyEngine implements PolicyEngine {
     /** The Cedar namespace of every entity type and action. */
@@ -108,7 +111,7 @@ public final class CedarPolicyEngine implements PolicyEngine {
      * @param readUnmaskedMemoCapacity how many read_unmasked decisions to remember (0: none)
      */
     record Tuning(boolean sliceByAction, int readUnmaskedMemoCapacity) {
-        /** What {@link #load} and the public {@link #fromSources} use. */
+        /** What {@link CedarPolicyEngine#load} and the public {@link CedarPolicyEngine#fromSources} use. */
         static final Tuning FAST = new Tuning(true, READ_UNMASKED_MEMO_CAPACITY);
         /** Every policy for every action, nothing remembered: the reference for differential tests. */
         static final Tuning REFERENCE = new Tuning(false, 0);
@@ -125,7 +128,9 @@ public final class CedarPolicyEngine implements PolicyEngine {
      *
      * @param policies the policies whose scope can match the action
      * @param permits  those of them that are permits: asked only to check that an approvable
-     *                 request could be allowed at all
+     *                 request could be allowed at all. Null when the slice has no permit (then no
+     *                 permit could allow, and the answer is false without asking) or no approvable
+     *                 forbid (then the question is never asked)
      */
     private record Slice(PolicySet policies, PolicySet permits) {
     }
@@ -226,27 +231,35 @@ public final class CedarPolicyEngine implements PolicyEngine {
                     ids.add(id);
                 }
             });
-            slices.put(action, distinct.computeIfAbsent(ids, k -> slice(k, named, loaded)));
+            slices.put(action, distinct.computeIfAbsent(ids, k -> slice(k, named, loaded, sliceByAction)));
         }
         return Collections.unmodifiableMap(slices);
     }
 
-    private static Slice slice(Set<String> ids, Map<String, Policy> named, Map<String, LoadedPolicy> loaded) {
+    private static Slice slice(Set<String> ids, Map<String, Policy> named, Map<String, LoadedPolicy> loaded,
+                               boolean skipUnusedPermitSet) {
         Set<Policy> all = new HashSet<>();
         Set<Policy> permits = new HashSet<>();
+        boolean approvable = false;
         for (String id : ids) {
             all.add(named.get(id));
             if (loaded.get(id).effect() == Effect.PERMIT) {
                 permits.add(named.get(id));
             }
+            approvable |= loaded.get(id).approvable();
         }
         PolicySet policySet = new PolicySet(all);
-        PolicySet permitSet = new PolicySet(permits);
+        // Every cached set takes a slot in Cedar's bounded native cache; see Slice for why skipping is exact.
+        PolicySet permitSet = skipUnusedPermitSet && (permits.isEmpty() || !approvable) ? null : new PolicySet(permits);
         try {
             policySet.cache();
-            permitSet.cache();
+            if (permitSet != null) {
+                permitSet.cache();
+            }
         } catch (CacheException e) {
-            throw new PolicyLoadException("cannot cache the policy set: " + e.getMessage(), e);
+            throw new PolicyLoadException("cannot cache the policy set (Cedar's native cache holds "
+                    + "cedar.cache.maxPolicySets sets, 1,024 by default, freed when an engine is garbage-collected): "
+                    + e.getMessage(), e);
         }
         return new Slice(policySet, permitSet);
     }
@@ -269,8 +282,8 @@ public final class CedarPolicyEngine implements PolicyEngine {
 
     /** Whether the policy sets live in the native cache (the fast decision path). */
     boolean cached() {
-        return slices.values().stream()
-                .allMatch(s -> s.policies().cacheKey().isPresent() && s.permits().cacheKey().isPresent());
+        return slices.values().stream().allMatch(s -> s.policies().cacheKey().isPresent()
+                && (s.permits() == null || s.permits().cacheKey().isPresent()));
     }
 
     /** The ids of the policies Cedar is given for {@code action}, sorted. */
@@ -380,6 +393,9 @@ public final class CedarPolicyEngine implements PolicyEngine {
     }
 
     private boolean permitted(AuthorizationRequest query, Set<Entity> entities, Slice slice) throws AuthException {
+        if (slice.permits() == null) {
+            return false;
+        }
         AuthorizationResponse response = ENGINE.isAuthorized(query, slice.permits(), entities);
         return response.type == AuthorizationResponse.SuccessOrFailure.Success
                 && response.success.map(AuthorizationSuccessResponse::isAllowed).orElse(false);

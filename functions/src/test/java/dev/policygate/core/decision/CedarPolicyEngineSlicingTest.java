@@ -1,0 +1,215 @@
+package dev.policygate.core.decision;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.policygate.core.json.Json;
+import org.junit.jupiter.api.Test;
+
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** How the engine slices policies by action and remembers read_unmasked decisions, without changing any. */
+class CedarPolicyEngineSlicingTest {
+    private static final String SCHEMA = RepoPaths.schemaText();
+    private static final String EVERY_ACTION = """
+            @id("every-action")
+            permit(principal in Policygate::Group::"developers", action, resource);
+            """;
+    private static final String INVOKE_ONLY = """
+            @id("invoke-only")
+            forbid(principal, action == Policygate::Action::"invoke_model", resource) when { context.max_tokens > 8192 };
+            """;
+    private static final String TOOLS_AND_SKILLS = """
+            @id("tools-and-skills")
+            forbid(principal, action in [Policygate::Action::"use_tool", Policygate::Action::"use_skill"], resource)
+            when { context.stream };
+            """;
+    private static final String SESSIONS_BY_IN = """
+            @id("sessions-by-in")
+            permit(principal, action in Policygate::Action::"read_session", resource);
+            """;
+    private static final String PII_READERS = """
+            @id("pii-readers")
+            permit(principal in Policygate::Group::"pii-readers", action == Policygate::Action::"read_unmasked",
+                   resource is Policygate::DataClass)
+            when { context.direction == "reply" };
+            """;
+
+    private static CedarPolicyEngine engine(CedarPolicyEngine.Tuning tuning, String... policies) {
+        Map<String, String> files = new LinkedHashMap<>();
+        for (int i = 0; i < policies.length; i++) {
+            files.put("p" + i + ".cedar", policies[i]);
+        }
+        return CedarPolicyEngine.fromSources(SCHEMA, files, tuning);
+    }
+
+    private static AuthzRequest readUnmasked(String user, String dataClass, Map<String, Object> resourceAttributes,
+                                             Map<String, Object> context) {
+        return new AuthzRequest(EntityRef.user(user), Set.of("pii-readers"), Action.read_unmasked,
+                EntityRef.dataClass(dataClass), resourceAttributes, context);
+    }
+
+    // ---- slicing ---------------------------------------------------------------------------------
+
+    @Test
+    void load_givesEachActionOnlyThePoliciesItsActionScopeCanMatch() {
+        // GIVEN an unconstrained policy, one for one action, one for a list, and one with `action in A`
+        CedarPolicyEngine engine = engine(CedarPolicyEngine.Tuning.FAST,
+                EVERY_ACTION, INVOKE_ONLY, TOOLS_AND_SKILLS, SESSIONS_BY_IN);
+
+        // THEN each action's slice holds the unconstrained policy plus those naming the action
+        assertThat(engine.policyIdsFor(Action.invoke_model)).containsExactly("every-action", "invoke-only");
+        assertThat(engine.policyIdsFor(Action.use_tool)).containsExactly("every-action", "tools-and-skills");
+        assertThat(engine.policyIdsFor(Action.use_skill)).containsExactly("every-action", "tools-and-skills");
+        assertThat(engine.policyIdsFor(Action.read_session)).containsExactly("every-action", "sessions-by-in");
+        assertThat(engine.policyIdsFor(Action.read_unmasked)).containsExactly("every-action");
+        assertThat(engine.policyIdsFor(Action.approve)).containsExactly("every-action");
+        assertThat(engine.cached()).isTrue();
+    }
+
+    @Test
+    void load_givesEveryActionEveryPolicy_withTheReferenceTuning() {
+        CedarPolicyEngine engine = engine(CedarPolicyEngine.Tuning.REFERENCE, EVERY_ACTION, INVOKE_ONLY, TOOLS_AND_SKILLS);
+
+        for (Action action : Action.values()) {
+            assertThat(engine.policyIdsFor(action)).containsExactly("every-action", "invoke-only", "tools-and-skills");
+        }
+    }
+
+    @Test
+    void load_slicesByActionScope_evenWhenTheConditionIsNestedDeeperThanTheJsonLimit() {
+        // GIVEN a condition whose JSON form nests far deeper than the project's 64-level parser limit
+        String deep = "context.max_tokens > 0" + " && context.max_tokens > 1".repeat(60);
+        CedarPolicyEngine engine = engine(CedarPolicyEngine.Tuning.FAST, EVERY_ACTION,
+                "@id(\"deep\") forbid(principal, action == Policygate::Action::\"invoke_model\", resource) when { "
+                        + deep + " };");
+
+        // THEN the scope is still read from the part before the condition
+        assertThat(engine.policyIdsFor(Action.invoke_model)).containsExactly("deep", "every-action");
+        assertThat(engine.policyIdsFor(Action.use_tool)).containsExactly("every-action");
+    }
+
+    @Test
+    void actionScope_isEveryAction_whenTheScopeFormIsNotUnderstood() throws Exception {
+        List<String> notUnderstood = List.of(
+                "{\"op\":\"is\",\"entity_type\":\"Policygate::Action\"}",
+                "{\"op\":\"==\",\"entity\":{\"type\":\"Policygate::Action\",\"id\":\"all-actions-group\"}}",
+                "{\"op\":\"in\",\"entity\":{\"type\":\"Other::Action\",\"id\":\"invoke_model\"}}",
+                "{\"op\":\"in\",\"entities\":[{\"type\":\"Policygate::Action\",\"id\":\"use_tool\"},"
+                        + "{\"type\":\"Policygate::Action\",\"id\":\"group\"}]}",
+                "{\"op\":\"==\",\"slot\":\"?action\"}",
+                "{}");
+        for (String scope : notUnderstood) {
+            assertThat(ActionScope.fromScope(json(scope))).as(scope).isEqualTo(EnumSet.allOf(Action.class));
+        }
+    }
+
+    @Test
+    void actionScope_readsEntityReferences_inEitherJsonForm() throws Exception {
+        assertThat(ActionScope.fromScope(json(
+                "{\"op\":\"==\",\"entity\":{\"__entity\":{\"type\":\"Policygate::Action\",\"id\":\"approve\"}}}")))
+                .containsExactly(Action.approve);
+        assertThat(ActionScope.fromScope(json(
+                "{\"op\":\"in\",\"entities\":[{\"type\":\"Policygate::Action\",\"id\":\"use_tool\"}]}")))
+                .containsExactly(Action.use_tool);
+    }
+
+    @Test
+    void decide_stillOffersApproval_onlyWhenAPermitOfTheSameActionWouldAllow() {
+        // GIVEN an approvable forbid on invoke_model and a permit only for use_tool
+        CedarPolicyEngine engine = engine(CedarPolicyEngine.Tuning.FAST, """
+                @id("tool-permit")
+                permit(principal, action == Policygate::Action::"use_tool", resource);
+                @id("big-budget") @approval("approvers")
+                forbid(principal, action == Policygate::Action::"invoke_model", resource)
+                when { context.max_tokens > 8192 } unless { context.approval.granted };
+                """);
+
+        // WHEN a big generation is asked for
+        Decision decision = engine.decide(new AuthzRequest(EntityRef.user("alice"), Set.of(), Action.invoke_model,
+                EntityRef.model("m"), Map.of(), Contexts.invokeModel("hi", Set.of(), 10_000, false, 1, false, null,
+                "10.0.0.1", Contexts.OPERATION_MESSAGES, Set.of(), Set.of(), Set.of())));
+
+        // THEN no approval is offered, because nothing would permit invoke_model afterwards
+        assertThat(decision.outcome()).isEqualTo(Outcome.DENY);
+        assertThat(decision.policyIds()).containsExactly("big-budget");
+        assertThat(decision.approvalGroups()).isEmpty();
+    }
+
+    // ---- read_unmasked memo ----------------------------------------------------------------------
+
+    @Test
+    void decide_remembersReadUnmasked_perPrincipalGroupsResourceAndDirection() {
+        CedarPolicyEngine engine = engine(CedarPolicyEngine.Tuning.FAST, PII_READERS);
+
+        Decision first = engine.decide(readUnmasked("alice", "EMAIL", Map.of(), Contexts.readUnmasked("reply")));
+        Decision again = engine.decide(readUnmasked("alice", "EMAIL", Map.of(), Contexts.readUnmasked("reply")));
+        Decision prompt = engine.decide(readUnmasked("alice", "EMAIL", Map.of(), Contexts.readUnmasked("prompt")));
+
+        assertThat(first.outcome()).isEqualTo(Outcome.ALLOW);
+        assertThat(again).isEqualTo(first);
+        assertThat(prompt.outcome()).isEqualTo(Outcome.DENY);
+        assertThat(engine.memoisedDecisions()).isEqualTo(2);
+    }
+
+    @Test
+    void decide_doesNotRemember_whenTheDecisionCouldDependOnMoreThanTheKey() {
+        CedarPolicyEngine engine = engine(CedarPolicyEngine.Tuning.FAST, PII_READERS);
+
+        engine.decide(readUnmasked("alice", "EMAIL", Map.of("label", "x"), Contexts.readUnmasked("reply")));
+        engine.decide(readUnmasked("alice", "EMAIL", Map.of(), Map.of("direction", "reply", "extra", 1L)));
+        engine.decide(readUnmasked("alice", "EMAIL", Map.of(), Map.of("direction", 1L)));
+        engine.decide(readUnmasked("alice", "EMAIL", Map.of(), Map.of()));
+
+        assertThat(engine.memoisedDecisions()).isZero();
+    }
+
+    @Test
+    void decide_neverRemembersADecisionWithEvaluationErrors() {
+        // GIVEN a forbid that overflows for prompts, so it cannot be evaluated
+        CedarPolicyEngine engine = engine(CedarPolicyEngine.Tuning.FAST, PII_READERS, """
+                @id("overflows")
+                forbid(principal, action == Policygate::Action::"read_unmasked", resource)
+                when { if context.direction == "prompt" then 9223372036854775807 + 1 > 0 else false };
+                """);
+
+        Decision first = engine.decide(readUnmasked("alice", "EMAIL", Map.of(), Contexts.readUnmasked("prompt")));
+        Decision again = engine.decide(readUnmasked("alice", "EMAIL", Map.of(), Contexts.readUnmasked("prompt")));
+
+        assertThat(first.outcome()).isEqualTo(Outcome.DENY);
+        assertThat(first.messages()).containsExactly("policy overflows could not be evaluated");
+        assertThat(again).isEqualTo(first);
+        assertThat(engine.memoisedDecisions()).isZero();
+    }
+
+    @Test
+    void memo_forgetsEverything_whenFull() {
+        ReadUnmaskedMemo memo = new ReadUnmaskedMemo(2);
+        Decision allow = new Decision(Outcome.ALLOW, List.of("p"), List.of(), Set.of(), List.of());
+        for (String user : List.of("a", "b", "c")) {
+            memo.put(ReadUnmaskedMemo.keyOf(readUnmasked(user, "EMAIL", Map.of(), Contexts.readUnmasked("reply"))),
+                    allow);
+        }
+
+        assertThat(memo.size()).isEqualTo(1);
+        assertThat(memo.get(ReadUnmaskedMemo.keyOf(readUnmasked("c", "EMAIL", Map.of(),
+                Contexts.readUnmasked("reply"))))).isEqualTo(allow);
+    }
+
+    @Test
+    void decide_remembersNothing_withTheReferenceTuning() {
+        CedarPolicyEngine engine = engine(CedarPolicyEngine.Tuning.REFERENCE, PII_READERS);
+
+        engine.decide(readUnmasked("alice", "EMAIL", Map.of(), Contexts.readUnmasked("reply")));
+
+        assertThat(engine.memoisedDecisions()).isZero();
+    }
+
+    private static JsonNode json(String text) throws Exception {
+        return Json.mapper().readTree(text);
+    }
+}
