@@ -33,9 +33,9 @@ import java.util.Collection;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.EnumMap;
-import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -63,17 +63,21 @@ import java.util.stream.Stream;
  * closed when they hit a forbid. Policy templates are not supported. Instances are immutable and
  * thread-safe; all instances share one {@link BasicAuthorizationEngine}.
  *
- * <p>Speed: Cedar's cost grows with the number of policies it is given, so each {@link Action} gets
- * its own cached slice holding only the policies whose action scope can match it (see
- * {@link ActionScope}). A policy whose scope excludes the action can neither apply nor fail, because
- * Cedar evaluates the scope before the conditions, so slicing never changes a decision.
- * {@code read_unmasked} decisions are also memoised (see {@link ReadUnmaskedMemo}).
+ * <p>Speed: Cedar's cost grows with every policy it is given (about 1.5 µs each, even when the scope
+ * does not match), so each {@link Action} gets its own cached slice holding only the policies whose
+ * action scope can match it, and each resource named by a {@code resource == E} scope gets a slice
+ * of that action's slice plus its own policies (see {@link PolicyScope}). A policy whose scope
+ * excludes the request can neither apply nor fail, because Cedar evaluates the scope, which cannot
+ * raise an error, before the conditions; so slicing never changes a decision. {@code read_unmasked}
+ * decisions are also memoised (see {@link ReadUnmaskedMemo}).
  *
- * <p>Native cache: each engine caches one set per distinct slice plus a permits-only set where a
- * slice has both a permit and an approvable forbid: at most 12, 8 for the repository's policies.
- * Cedar's cache holds {@code cedar.cache.maxPolicySets} sets (1,024 by default); a set is freed only
- * when its engine is garbage-collected, and loading fails when the cache is full, so a process
- * can keep about 85 engines alive at once. Build one engine per process and share it.
+ * <p>Native cache: an engine caches one set per distinct slice, plus a permits-only set where a
+ * slice has both a permit and an approvable forbid (identical sets are shared). At most
+ * {@value #MAX_RESOURCE_SLICES} resource slices are made per engine; the policies of further
+ * resources stay in their action's slice. The repository's policies need 6 sets, the 50-policy
+ * benchmark set 32. Cedar's cache holds {@code cedar.cache.maxPolicySets} sets (1,024 by default);
+ * a set is freed only when its engine is garbage-collected, and loading fails when the cache is
+ * full. Build one engine per process and share it.
  */
 public final class CedarPolicyEngine implements PolicyEngine {
     /** The Cedar namespace of every entity type and action. */
@@ -98,35 +102,55 @@ public final class CedarPolicyEngine implements PolicyEngine {
 
     /** How many {@code read_unmasked} decisions one engine remembers. */
     static final int READ_UNMASKED_MEMO_CAPACITY = 10_000;
+    /** How many per-resource slices one engine may cache, so that it keeps few native cache slots. */
+    static final int MAX_RESOURCE_SLICES = 32;
 
-    private final Map<Action, Slice> slices;
+    private final Map<Action, ActionSlices> slices;
     private final Map<String, LoadedPolicy> policies;
     /** Null when memoisation is off. */
     private final ReadUnmaskedMemo readUnmaskedMemo;
 
     /**
-     * How an engine speeds up decisions; neither choice changes a decision.
+     * How an engine speeds up decisions; no choice changes a decision.
      *
-     * @param sliceByAction            give each action only the policies its scope can match
+     * @param slice                    give each action, and each resource named by a scope, only the
+     *                                 policies whose scope can match it
+     * @param maxResourceSlices        how many per-resource slices to make at most (0: action slices only)
      * @param readUnmaskedMemoCapacity how many read_unmasked decisions to remember (0: none)
      */
-    record Tuning(boolean sliceByAction, int readUnmaskedMemoCapacity) {
+    record Tuning(boolean slice, int maxResourceSlices, int readUnmaskedMemoCapacity) {
         /** What {@link CedarPolicyEngine#load} and the public {@link CedarPolicyEngine#fromSources} use. */
-        static final Tuning FAST = new Tuning(true, READ_UNMASKED_MEMO_CAPACITY);
-        /** Every policy for every action, nothing remembered: the reference for differential tests. */
-        static final Tuning REFERENCE = new Tuning(false, 0);
+        static final Tuning FAST = new Tuning(true, MAX_RESOURCE_SLICES, READ_UNMASKED_MEMO_CAPACITY);
+        /** Every policy for every request, nothing remembered: the reference for differential tests. */
+        static final Tuning REFERENCE = new Tuning(false, 0, 0);
 
         Tuning {
-            if (readUnmaskedMemoCapacity < 0) {
-                throw new IllegalArgumentException("readUnmaskedMemoCapacity must not be negative");
+            if (maxResourceSlices < 0 || readUnmaskedMemoCapacity < 0) {
+                throw new IllegalArgumentException("tuning values must not be negative");
             }
         }
     }
 
     /**
-     * The policies Cedar is given for one action.
+     * The slices of one action.
      *
-     * @param policies the policies whose scope can match the action
+     * @param general    the policies for a resource that no {@code resource ==} scope names
+     * @param byResource for each resource that one names: the general policies plus that resource's
+     */
+    private record ActionSlices(Slice general, Map<EntityUID, Slice> byResource) {
+        Slice forResource(EntityUID resource) {
+            return byResource.getOrDefault(resource, general);
+        }
+
+        Stream<Slice> all() {
+            return Stream.concat(Stream.of(general), byResource.values().stream());
+        }
+    }
+
+    /**
+     * The policies Cedar is given for one action, or one action on one resource.
+     *
+     * @param policies the policies whose scope can match
      * @param permits  those of them that are permits: asked only to check that an approvable
      *                 request could be allowed at all. Null when the slice has no permit (then no
      *                 permit could allow, and the answer is false without asking) or no approvable
@@ -141,7 +165,7 @@ public final class CedarPolicyEngine implements PolicyEngine {
         }
     }
 
-    private CedarPolicyEngine(Map<Action, Slice> slices, Map<String, LoadedPolicy> policies,
+    private CedarPolicyEngine(Map<Action, ActionSlices> slices, Map<String, LoadedPolicy> policies,
                               ReadUnmaskedMemo readUnmaskedMemo) {
         this.slices = slices;
         this.policies = policies;
@@ -210,58 +234,85 @@ public final class CedarPolicyEngine implements PolicyEngine {
         }
 
         validate(schema, new PolicySet(new HashSet<>(named.values())), loaded);
-        Map<Action, Slice> slices = slices(named, loaded, tuning.sliceByAction());
+        Map<Action, ActionSlices> slices = slices(named, loaded, tuning);
         ReadUnmaskedMemo memo = tuning.readUnmaskedMemoCapacity() == 0 ? null
                 : new ReadUnmaskedMemo(tuning.readUnmaskedMemoCapacity());
         return new CedarPolicyEngine(slices, Collections.unmodifiableMap(loaded), memo);
     }
 
-    /** One cached slice per action; actions whose policies are the same share one. */
-    private static Map<Action, Slice> slices(Map<String, Policy> named, Map<String, LoadedPolicy> loaded,
-                                             boolean sliceByAction) {
-        Map<String, Set<Action>> scopes = new HashMap<>();
-        named.forEach((id, policy) -> scopes.put(id,
-                sliceByAction ? ActionScope.of(policy) : EnumSet.allOf(Action.class)));
-        Map<Set<String>, Slice> distinct = new HashMap<>();
-        Map<Action, Slice> slices = new EnumMap<>(Action.class);
+    /** The slices of every action; identical policy sets are cached once and shared. */
+    private static Map<Action, ActionSlices> slices(Map<String, Policy> named, Map<String, LoadedPolicy> loaded,
+                                                    Tuning tuning) {
+        Map<String, PolicyScope> scopes = new TreeMap<>();
+        named.forEach((id, policy) -> scopes.put(id, tuning.slice() ? PolicyScope.of(policy) : PolicyScope.ANY));
+        Map<Set<String>, PolicySet> cachedSets = new HashMap<>();
+        int resourceSlicesLeft = tuning.maxResourceSlices();
+        Map<Action, ActionSlices> slices = new EnumMap<>(Action.class);
         for (Action action : Action.values()) {
-            Set<String> ids = new TreeSet<>();
-            scopes.forEach((id, actions) -> {
-                if (actions.contains(action)) {
-                    ids.add(id);
+            Set<String> general = new TreeSet<>();
+            Map<EntityUID, Set<String>> byResource = new HashMap<>();
+            scopes.forEach((id, scope) -> {
+                if (!scope.actions().contains(action)) {
+                    return;
+                }
+                if (scope.resource() == null) {
+                    general.add(id);
+                } else {
+                    byResource.computeIfAbsent(scope.resource(), r -> new TreeSet<>()).add(id);
                 }
             });
-            slices.put(action, distinct.computeIfAbsent(ids, k -> slice(k, named, loaded, sliceByAction)));
+            if (byResource.size() > resourceSlicesLeft) {
+                // Too many resources to give each its own native set: their policies join the action's slice.
+                byResource.values().forEach(general::addAll);
+                byResource.clear();
+            }
+            resourceSlicesLeft -= byResource.size();
+            Map<EntityUID, Slice> resourceSlices = new HashMap<>();
+            byResource.forEach((resource, ids) -> {
+                Set<String> withGeneral = new TreeSet<>(general);
+                withGeneral.addAll(ids);
+                resourceSlices.put(resource, slice(withGeneral, named, loaded, cachedSets, tuning.slice()));
+            });
+            slices.put(action, new ActionSlices(slice(general, named, loaded, cachedSets, tuning.slice()),
+                    Map.copyOf(resourceSlices)));
         }
         return Collections.unmodifiableMap(slices);
     }
 
     private static Slice slice(Set<String> ids, Map<String, Policy> named, Map<String, LoadedPolicy> loaded,
-                               boolean skipUnusedPermitSet) {
-        Set<Policy> all = new HashSet<>();
-        Set<Policy> permits = new HashSet<>();
+                               Map<Set<String>, PolicySet> cachedSets, boolean skipUnusedPermitSet) {
+        Set<String> permits = new TreeSet<>();
         boolean approvable = false;
         for (String id : ids) {
-            all.add(named.get(id));
             if (loaded.get(id).effect() == Effect.PERMIT) {
-                permits.add(named.get(id));
+                permits.add(id);
             }
             approvable |= loaded.get(id).approvable();
         }
-        PolicySet policySet = new PolicySet(all);
         // Every cached set takes a slot in Cedar's bounded native cache; see Slice for why skipping is exact.
-        PolicySet permitSet = skipUnusedPermitSet && (permits.isEmpty() || !approvable) ? null : new PolicySet(permits);
+        boolean permitSetUnused = skipUnusedPermitSet && (permits.isEmpty() || !approvable);
+        return new Slice(cachedSet(ids, named, cachedSets),
+                permitSetUnused ? null : cachedSet(permits, named, cachedSets));
+    }
+
+    private static PolicySet cachedSet(Set<String> ids, Map<String, Policy> named,
+                                       Map<Set<String>, PolicySet> cachedSets) {
+        PolicySet existing = cachedSets.get(ids);
+        if (existing != null) {
+            return existing;
+        }
+        Set<Policy> policies = new HashSet<>();
+        ids.forEach(id -> policies.add(named.get(id)));
+        PolicySet set = new PolicySet(policies);
         try {
-            policySet.cache();
-            if (permitSet != null) {
-                permitSet.cache();
-            }
+            set.cache();
         } catch (CacheException e) {
             throw new PolicyLoadException("cannot cache the policy set (Cedar's native cache holds "
                     + "cedar.cache.maxPolicySets sets, 1,024 by default, freed when an engine is garbage-collected): "
                     + e.getMessage(), e);
         }
-        return new Slice(policySet, permitSet);
+        cachedSets.put(Set.copyOf(ids), set);
+        return set;
     }
 
     /** The number of loaded policies. */
@@ -282,14 +333,37 @@ public final class CedarPolicyEngine implements PolicyEngine {
 
     /** Whether the policy sets live in the native cache (the fast decision path). */
     boolean cached() {
-        return slices.values().stream().allMatch(s -> s.policies().cacheKey().isPresent()
-                && (s.permits() == null || s.permits().cacheKey().isPresent()));
+        return cachedSets().allMatch(set -> set.cacheKey().isPresent());
     }
 
-    /** The ids of the policies Cedar is given for {@code action}, sorted. */
+    /** How many policy sets this engine keeps in Cedar's native cache. */
+    int cachedSetCount() {
+        return (int) cachedSets().count();
+    }
+
+    private Stream<PolicySet> cachedSets() {
+        Set<PolicySet> sets = Collections.newSetFromMap(new IdentityHashMap<>());
+        slices.values().stream().flatMap(ActionSlices::all).forEach(slice -> {
+            sets.add(slice.policies());
+            if (slice.permits() != null) {
+                sets.add(slice.permits());
+            }
+        });
+        return sets.stream();
+    }
+
+    /** The ids of the policies Cedar is given for {@code action} on a resource no scope names, sorted. */
     Set<String> policyIdsFor(Action action) {
-        return slices.get(action).policies().policies.stream().map(Policy::getID)
-                .collect(Collectors.toCollection(TreeSet::new));
+        return idsOf(slices.get(action).general());
+    }
+
+    /** The ids of the policies Cedar is given for {@code action} on {@code resource}, sorted. */
+    Set<String> policyIdsFor(Action action, EntityRef resource) {
+        return idsOf(slices.get(action).forResource(uid(resource)));
+    }
+
+    private static Set<String> idsOf(Slice slice) {
+        return slice.policies().policies.stream().map(Policy::getID).collect(Collectors.toCollection(TreeSet::new));
     }
 
     /** How many read_unmasked decisions are remembered now (0 when memoisation is off). */
@@ -332,7 +406,7 @@ public final class CedarPolicyEngine implements PolicyEngine {
             AuthorizationRequest query = new AuthorizationRequest(principal, ACTION_UIDS.get(request.action()), resource,
                     context);
             Set<Entity> entitySet = new HashSet<>(entities.values());
-            Slice slice = slices.get(request.action());
+            Slice slice = slices.get(request.action()).forResource(resource);
             return interpret(ENGINE.isAuthorized(query, slice.policies(), entitySet), query, entitySet, slice);
         } catch (AuthException | RuntimeException e) {
             return engineFailure(e.getClass().getSimpleName() + ": " + e.getMessage());

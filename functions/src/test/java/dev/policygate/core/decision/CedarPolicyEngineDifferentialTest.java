@@ -95,6 +95,7 @@ class CedarPolicyEngineDifferentialTest {
         int repeatedMemoKeys = 0;
         Map<Outcome, Integer> outcomes = new EnumMap<>(Outcome.class);
         int withErrors = 0;
+        // GIVEN a random policy set per seed, WHEN both engines answer the same random requests, THEN they agree
         for (long seed = 1; seed <= POLICY_SETS; seed++) {
             if (seed % 10 == 0) {
                 // Engines free their slots in Cedar's bounded native cache only once collected.
@@ -116,8 +117,9 @@ class CedarPolicyEngineDifferentialTest {
             for (Action action : Action.values()) {
                 for (int i = 0; i < REQUESTS_PER_ACTION.get(action); i++) {
                     // Half the read_unmasked questions repeat an earlier one, as masking a reply does.
-                    AuthzRequest request = action == Action.read_unmasked && !askedToUnmask.isEmpty() && random.nextBoolean()
-                            ? askedToUnmask.get(random.nextInt(askedToUnmask.size())) : randomRequest(random, action);
+                    boolean repeat = action == Action.read_unmasked && !askedToUnmask.isEmpty() && random.nextBoolean();
+                    AuthzRequest request = repeat ? askedToUnmask.get(random.nextInt(askedToUnmask.size()))
+                            : randomRequest(random, action);
                     if (action == Action.read_unmasked) {
                         askedToUnmask.add(request);
                     }
@@ -151,7 +153,7 @@ class CedarPolicyEngineDifferentialTest {
         assertThat(repeatedMemoKeys).as("read_unmasked requests asked again").isGreaterThanOrEqualTo(100);
     }
 
-    /** What must match: the outcome, and the ids, messages and groups as sets (their order is not part of the contract). */
+    /** What must match: the outcome, and the ids, messages, groups and errors as sets (their order is no contract). */
     private static List<Object> comparable(Decision decision) {
         return List.of(decision.outcome(), new TreeSet<>(decision.policyIds()), new TreeSet<>(decision.messages()),
                 new TreeSet<>(decision.approvalGroups()), new TreeSet<>(decision.errors()));

@@ -39,6 +39,21 @@ class CedarPolicyEngineSlicingTest {
             when { context.direction == "reply" };
             """;
 
+    private static final String BASH = """
+            @id("bash") @approval("approvers")
+            forbid(principal, action == Policygate::Action::"use_tool", resource == Policygate::Tool::"bash")
+            unless { context.approval.granted };
+            """;
+    private static final String TOOL_ONE = """
+            @id("tool-1")
+            forbid(principal, action == Policygate::Action::"use_tool", resource == Policygate::Tool::"tool-1");
+            """;
+    private static final String ANY_TOOL = """
+            @id("any-tool")
+            forbid(principal, action == Policygate::Action::"use_tool", resource is Policygate::Tool)
+            when { context.detections.contains("secret:PRIVATE_KEY") };
+            """;
+
     private static CedarPolicyEngine engine(CedarPolicyEngine.Tuning tuning, String... policies) {
         Map<String, String> files = new LinkedHashMap<>();
         for (int i = 0; i < policies.length; i++) {
@@ -94,7 +109,7 @@ class CedarPolicyEngineSlicingTest {
     }
 
     @Test
-    void actionScope_isEveryAction_whenTheScopeFormIsNotUnderstood() throws Exception {
+    void policyScope_isEveryAction_whenTheActionScopeIsNotUnderstood() throws Exception {
         List<String> notUnderstood = List.of(
                 "{\"op\":\"is\",\"entity_type\":\"Policygate::Action\"}",
                 "{\"op\":\"==\",\"entity\":{\"type\":\"Policygate::Action\",\"id\":\"all-actions-group\"}}",
@@ -104,18 +119,81 @@ class CedarPolicyEngineSlicingTest {
                 "{\"op\":\"==\",\"slot\":\"?action\"}",
                 "{}");
         for (String scope : notUnderstood) {
-            assertThat(ActionScope.fromScope(json(scope))).as(scope).isEqualTo(EnumSet.allOf(Action.class));
+            assertThat(PolicyScope.actions(json(scope))).as(scope).isEqualTo(EnumSet.allOf(Action.class));
         }
     }
 
     @Test
-    void actionScope_readsEntityReferences_inEitherJsonForm() throws Exception {
-        assertThat(ActionScope.fromScope(json(
+    void policyScope_readsActionReferences_inEitherJsonForm() throws Exception {
+        assertThat(PolicyScope.actions(json(
                 "{\"op\":\"==\",\"entity\":{\"__entity\":{\"type\":\"Policygate::Action\",\"id\":\"approve\"}}}")))
                 .containsExactly(Action.approve);
-        assertThat(ActionScope.fromScope(json(
+        assertThat(PolicyScope.actions(json(
                 "{\"op\":\"in\",\"entities\":[{\"type\":\"Policygate::Action\",\"id\":\"use_tool\"}]}")))
                 .containsExactly(Action.use_tool);
+    }
+
+    @Test
+    void policyScope_namesAResource_onlyForResourceEquals() throws Exception {
+        assertThat(PolicyScope.resource(json(
+                "{\"op\":\"==\",\"entity\":{\"type\":\"Policygate::Tool\",\"id\":\"bash\"}}")))
+                .isEqualTo(CedarPolicyEngine.uid(EntityRef.tool("bash")));
+        assertThat(PolicyScope.resource(json(
+                "{\"op\":\"==\",\"entity\":{\"__entity\":{\"type\":\"Policygate::Tool\",\"id\":\"bash\"}}}")))
+                .isEqualTo(CedarPolicyEngine.uid(EntityRef.tool("bash")));
+        for (String scope : List.of("{\"op\":\"All\"}", "{\"op\":\"is\",\"entity_type\":\"Policygate::Tool\"}",
+                "{\"op\":\"in\",\"entity\":{\"type\":\"Policygate::Group\",\"id\":\"g\"}}",
+                "{\"op\":\"==\",\"slot\":\"?resource\"}")) {
+            assertThat(PolicyScope.resource(json(scope))).as(scope).isNull();
+        }
+    }
+
+    @Test
+    void load_givesEachResourceNamedByAScope_itsOwnSliceOnTopOfTheActionSlice() {
+        // GIVEN a permit for every action, forbids for two named tools, and one for every tool
+        CedarPolicyEngine engine = engine(CedarPolicyEngine.Tuning.FAST, EVERY_ACTION, BASH, TOOL_ONE, ANY_TOOL);
+
+        // THEN a named tool gets its own policies, and any other tool only the general ones
+        assertThat(engine.policyIdsFor(Action.use_tool, EntityRef.tool("bash")))
+                .containsExactly("any-tool", "bash", "every-action");
+        assertThat(engine.policyIdsFor(Action.use_tool, EntityRef.tool("tool-1")))
+                .containsExactly("any-tool", "every-action", "tool-1");
+        assertThat(engine.policyIdsFor(Action.use_tool, EntityRef.tool("get_weather")))
+                .containsExactly("any-tool", "every-action");
+        assertThat(engine.policyIdsFor(Action.use_tool, EntityRef.mcpServer("bash")))
+                .containsExactly("any-tool", "every-action");
+        assertThat(engine.policyIdsFor(Action.invoke_model, EntityRef.tool("bash"))).containsExactly("every-action");
+
+        // AND the decisions are those of the reference engine
+        CedarPolicyEngine reference = engine(CedarPolicyEngine.Tuning.REFERENCE, EVERY_ACTION, BASH, TOOL_ONE, ANY_TOOL);
+        for (String tool : List.of("bash", "tool-1", "get_weather")) {
+            AuthzRequest request = new AuthzRequest(EntityRef.user("alice"), Set.of("developers"), Action.use_tool,
+                    EntityRef.tool(tool), Map.of(), Contexts.useItem("m", Set.of(), false, false, null, "10.0.0.1"));
+            assertThat(engine.decide(request)).as(tool).isEqualTo(reference.decide(request));
+        }
+        assertThat(engine.decide(new AuthzRequest(EntityRef.user("alice"), Set.of("developers"), Action.use_tool,
+                EntityRef.tool("bash"), Map.of(), Contexts.useItem("m", Set.of(), false, false, null, "10.0.0.1")))
+                .outcome()).isEqualTo(Outcome.APPROVAL);
+    }
+
+    @Test
+    void load_keepsResourcePoliciesInTheActionSlice_beyondTheResourceSliceBudget() {
+        // GIVEN room for one resource slice, and two named tools
+        CedarPolicyEngine engine = engine(new CedarPolicyEngine.Tuning(true, 1, 0), EVERY_ACTION, BASH, TOOL_ONE);
+
+        // THEN use_tool is sliced by action only
+        assertThat(engine.policyIdsFor(Action.use_tool, EntityRef.tool("bash")))
+                .containsExactly("bash", "every-action", "tool-1");
+        assertThat(engine.policyIdsFor(Action.use_tool)).containsExactly("bash", "every-action", "tool-1");
+    }
+
+    @Test
+    void load_cachesFewNativeSets_forTheRepositoryPolicies() {
+        CedarPolicyEngine engine = CedarPolicyEngine.load(RepoPaths.policiesDir());
+
+        // Cedar's native cache holds 1,024 sets per process; the class Javadoc quotes this number.
+        assertThat(engine.cachedSetCount()).isEqualTo(6);
+        assertThat(engine.cached()).isTrue();
     }
 
     @Test
