@@ -23,7 +23,7 @@ import java.util.concurrent.CountDownLatch;
 /** The runnable jar: {@code serve}, {@code keys}, {@code policy}. */
 @Command(name = "policygate", mixinStandardHelpOptions = true, version = "policygate 0.1.0",
         description = "Policy-as-code gateway for the Claude Messages API.",
-        subcommands = {Main.Serve.class, Main.Keys.class, Main.Policy.class})
+        subcommands = {Main.Serve.class, Main.Keys.class, Main.Policy.class, Main.Sessions.class})
 public final class Main implements Runnable {
     static final String DEFAULT_DATA_DIR = ".policygate";
     static final String DEFAULT_POLICIES = "cedar-policies";
@@ -205,8 +205,69 @@ public final class Main implements Runnable {
         }
     }
 
+    @Command(name = "sessions", description = "Read recorded sessions (local data dir).",
+            subcommands = {Sessions.ListSessions.class, Sessions.Show.class})
+    static final class Sessions implements Runnable {
+        @Override
+        public void run() {
+            new CommandLine(this).usage(System.out);
+        }
+
+        @Command(name = "list", description = "List sessions, newest first.")
+        static final class ListSessions implements Callable<Integer> {
+            @Option(names = "--data-dir", defaultValue = DEFAULT_DATA_DIR)
+            Path dataDir;
+            @Option(names = "--principal")
+            String principal;
+            @Option(names = "--status")
+            dev.policygate.core.session.SessionStatus status;
+            @Option(names = "--decision", description = "ALLOW, DENY or APPROVAL")
+            String decision;
+            @Option(names = "--from")
+            Instant from;
+            @Option(names = "--to")
+            Instant to;
+            @Option(names = "--limit", defaultValue = "50")
+            int limit;
+
+            @Override
+            public Integer call() throws Exception {
+                var page = FileSessionStore.open(dataDir).list(new dev.policygate.core.session.SessionQuery(principal,
+                        status, decision == null ? null : decision.toUpperCase(java.util.Locale.ROOT), from, to, limit,
+                        null), s -> true);
+                for (var s : page.sessions()) {
+                    System.out.println(s.id() + "  " + s.startedAt() + "  " + s.status() + "  "
+                            + (s.decision() == null ? "-" : s.decision()) + "  " + s.httpStatus() + "  "
+                            + (s.principal() == null ? "-" : s.principal()) + "  " + s.route() + "  "
+                            + (s.model() == null ? "" : s.model()) + "  " + s.policyIds());
+                }
+                return 0;
+            }
+        }
+
+        @Command(name = "show", description = "Print one session's recording (masked content only).")
+        static final class Show implements Callable<Integer> {
+            @Option(names = "--data-dir", defaultValue = DEFAULT_DATA_DIR)
+            Path dataDir;
+            @CommandLine.Parameters(index = "0", description = "The session id.")
+            String id;
+
+            @Override
+            public Integer call() throws Exception {
+                var rec = FileSessionStore.open(dataDir).recording(id);
+                if (rec.isEmpty()) {
+                    System.err.println("no such session: " + id);
+                    return 1;
+                }
+                System.out.println(dev.policygate.core.json.Json.mapper().writerWithDefaultPrettyPrinter()
+                        .writeValueAsString(rec.get()));
+                return 0;
+            }
+        }
+    }
+
     @Command(name = "policy", description = "Validate and test Cedar policies.",
-            subcommands = {Policy.Validate.class, Policy.Test.class})
+            subcommands = {Policy.Validate.class, Policy.Test.class, Policy.Replay.class})
     static final class Policy implements Runnable {
         @Override
         public void run() {
@@ -228,6 +289,37 @@ public final class Main implements Runnable {
                     System.err.println("invalid: " + e.getMessage());
                     return 1;
                 }
+            }
+        }
+
+        @Command(name = "replay", description = "Re-decide recorded sessions with candidate policies and list "
+                + "those whose outcome would change, and why.")
+        static final class Replay implements Callable<Integer> {
+            @Option(names = "--policies", required = true, description = "The candidate policy folder.")
+            Path policies;
+            @Option(names = "--data-dir", defaultValue = DEFAULT_DATA_DIR, description = "Local sessions (default ${DEFAULT-VALUE}).")
+            Path dataDir;
+            @Option(names = "--from", description = "ISO-8601 instant, e.g. 2026-11-18T00:00:00Z.")
+            Instant from;
+            @Option(names = "--to", description = "ISO-8601 instant (exclusive).")
+            Instant to;
+            @Option(names = "--max", defaultValue = "100000", description = "Most sessions to examine (default ${DEFAULT-VALUE}).")
+            int max;
+
+            @Override
+            public Integer call() throws Exception {
+                CedarPolicyEngine candidate = CedarPolicyEngine.load(policies);
+                dev.policygate.core.replay.PolicyReplay.Report r = new dev.policygate.core.replay.PolicyReplay(
+                        candidate, dev.policygate.core.detect.DetectorSet.builtIns())
+                        .replay(FileSessionStore.open(dataDir), from, to, max);
+                for (dev.policygate.core.replay.PolicyReplay.Change c : r.changes()) {
+                    System.out.println(c.sessionId() + "  " + c.startedAt() + "  " + c.principal() + "  " + c.model()
+                            + "  " + c.recorded() + " -> " + c.replayed() + "  " + c.policyIds()
+                            + (c.messages().isEmpty() ? "" : "  " + String.join("; ", c.messages())));
+                }
+                System.out.println(r.changes().size() + " of " + r.examined() + " sessions would be decided differently"
+                        + (r.skipped() > 0 ? " (" + r.skipped() + " without a replayable recording)" : ""));
+                return 0;
             }
         }
 

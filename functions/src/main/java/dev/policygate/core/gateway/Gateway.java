@@ -87,6 +87,7 @@ public final class Gateway implements ApprovalListener {
     private final GatewayConfig config;
     private final PrincipalResolver auth;
     private final PolicyEngine policies;
+    private final RequestDecider decider;
     private final RequestAnalyzer analyzer;
     private final TextMasker masker;
     private final ReplyMasker replyMasker;
@@ -118,6 +119,7 @@ public final class Gateway implements ApprovalListener {
         this.config = config;
         this.auth = auth;
         this.policies = policies;
+        this.decider = new RequestDecider(policies);
         this.analyzer = analyzer;
         this.masker = masker;
         this.replyMasker = new ReplyMasker(masker);
@@ -229,61 +231,24 @@ public final class Gateway implements ApprovalListener {
     private Decision decideRequest(Exchange ex, Principal p, AnalysedRequest a, String sourceIp, String operation,
                                    boolean approvalGranted, String approver) {
         long t0 = System.nanoTime();
-        Set<String> detections = a.detectionLabels();
-        EntityRef user = EntityRef.user(p.id());
-        List<Decision> all = new ArrayList<>();
-        all.add(policies.decide(new AuthzRequest(user, p.groups(), Action.invoke_model, EntityRef.model(a.model()),
-                null, Contexts.invokeModel(a.normalisedPrompt(), detections, a.maxTokens(), a.stream(),
-                a.estimatedInputTokens(), approvalGranted, approver, sourceIp, operation,
-                new TreeSet<>(a.tools()), new TreeSet<>(a.skills()), new TreeSet<>(a.mcpServers())))));
-        Map<String, Object> itemContext = Contexts.useItem(a.model(), detections, a.stream(), approvalGranted, approver,
-                sourceIp);
-        for (String tool : a.tools()) {
-            all.add(policies.decide(new AuthzRequest(user, p.groups(), Action.use_tool, EntityRef.tool(tool), null,
-                    itemContext)));
-        }
-        for (String server : a.mcpServers()) {
-            all.add(policies.decide(new AuthzRequest(user, p.groups(), Action.use_tool, EntityRef.mcpServer(server),
-                    null, itemContext)));
-        }
-        for (String skill : a.skills()) {
-            all.add(policies.decide(new AuthzRequest(user, p.groups(), Action.use_skill, EntityRef.skill(skill), null,
-                    itemContext)));
-        }
-        Decision combined = combine(all);
+        Decision combined = decider.decide(p.id(), p.groups(), a, a.detectionLabels(), sourceIp, operation,
+                approvalGranted, approver);
         ex.decisionMicros += (System.nanoTime() - t0) / 1000;
-        ex.decision = combined.outcome().name();
-        ex.policyIds = combined.policyIds();
-        ex.messages = combined.messages();
+        if (approvalGranted) {
+            // the index keeps the first decision (what policy replay compares against); the
+            // re-evaluation after approval goes to the approval trail
+            ex.trail(clock.instant(), "re-evaluated:" + combined.outcome().name(), approver, null);
+        } else {
+            ex.decision = combined.outcome().name();
+            ex.policyIds = combined.policyIds();
+            ex.messages = combined.messages();
+        }
         return combined;
     }
 
     /** Any deny wins; else any approval (groups united); else allow. */
     static Decision combine(List<Decision> decisions) {
-        Outcome outcome = Outcome.ALLOW;
-        for (Decision d : decisions) {
-            if (d.outcome() == Outcome.DENY) {
-                outcome = Outcome.DENY;
-                break;
-            }
-            if (d.outcome() == Outcome.APPROVAL) {
-                outcome = Outcome.APPROVAL;
-            }
-        }
-        Set<String> ids = new LinkedHashSet<>();
-        Set<String> messages = new LinkedHashSet<>();
-        Set<String> groups = new TreeSet<>();
-        List<String> errors = new ArrayList<>();
-        for (Decision d : decisions) {
-            if (d.outcome() == outcome) {
-                ids.addAll(d.policyIds());
-                messages.addAll(d.messages());
-                groups.addAll(d.approvalGroups());
-            }
-            errors.addAll(d.errors());
-        }
-        return new Decision(outcome, List.copyOf(ids), List.copyOf(messages),
-                outcome == Outcome.APPROVAL ? groups : Set.of(), errors);
+        return RequestDecider.combine(decisions);
     }
 
     private static GatewayError denied(Decision d) {

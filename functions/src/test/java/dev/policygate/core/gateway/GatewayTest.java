@@ -27,6 +27,7 @@ import dev.policygate.core.upstream.UpstreamException;
 import dev.policygate.core.upstream.UpstreamRequest;
 import dev.policygate.core.upstream.UpstreamResponse;
 import dev.policygate.testing.Fixtures;
+import dev.policygate.testing.InMemorySessionStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -57,42 +58,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 class GatewayTest {
     private static final CedarPolicyEngine POLICIES = CedarPolicyEngine.load(Fixtures.root().resolve("cedar-policies"));
 
-    /** Sessions in memory; can be told to fail the write-ahead. */
-    static final class MemSessions implements SessionStore {
-        final Map<String, SessionSummary> index = new ConcurrentHashMap<>();
-        final Map<String, ObjectNode> recordings = new ConcurrentHashMap<>();
-        volatile boolean failBegin;
-
-        @Override
-        public void begin(SessionSummary s) throws IOException {
-            if (failBegin) {
-                throw new IOException("injected write-ahead failure");
-            }
-            index.put(s.id(), s);
-        }
-
-        @Override
-        public void complete(SessionSummary s, ObjectNode recording) {
-            index.put(s.id(), s);
-            recordings.put(s.id(), recording.deepCopy());
-        }
-
-        @Override
-        public Optional<SessionSummary> summary(String id) {
-            return Optional.ofNullable(index.get(id));
-        }
-
-        @Override
-        public Optional<ObjectNode> recording(String id) {
-            return Optional.ofNullable(recordings.get(id));
-        }
-
-        @Override
-        public SessionPage list(SessionQuery q, Predicate<SessionSummary> visible) {
-            return new SessionPage(index.values().stream().filter(visible).toList(), null);
-        }
-    }
-
     /** Returns a scripted reply and records what was sent. */
     static final class ScriptedUpstream implements ClaudeUpstream {
         final List<UpstreamRequest> sent = new CopyOnWriteArrayList<>();
@@ -114,7 +79,7 @@ class GatewayTest {
         }
     }
 
-    final MemSessions sessions = new MemSessions();
+    final InMemorySessionStore sessions = new InMemorySessionStore();
     final ScriptedUpstream upstream = new ScriptedUpstream();
     final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
     Gateway gateway;
