@@ -130,7 +130,9 @@ public final class Gateway implements ApprovalListener {
         this.ids = new SessionIds(clock);
         this.background = background;
         this.modelPattern = Pattern.compile(config.modelPattern());
-        approvals.setListener(this);
+        if (approvals != null) {
+            approvals.setListener(this);
+        }
     }
 
     /** Handles one HTTP request. Never throws: every failure becomes an Anthropic-shaped error. */
@@ -541,6 +543,11 @@ public final class Gateway implements ApprovalListener {
     // ---------------------------------------------------------------- approval
 
     private GatewayResponse hold(Exchange ex, Principal p, AnalysedRequest a, GatewayRequest req, Decision d) {
+        if (approvals == null) {
+            throw new GatewayError(403, "permission_error", "This request needs approval ("
+                    + String.join("; ", d.messages()) + "), and no approval workflow is configured here.",
+                    d.policyIds());
+        }
         if (p.email() == null || p.email().isBlank()) {
             // approver ≠ requester is checked by email; without one it cannot be checked: fail closed
             throw new GatewayError(403, "permission_error", "This request needs approval, but the requester has no "
@@ -677,6 +684,9 @@ public final class Gateway implements ApprovalListener {
     }
 
     private GatewayResponse approval(Exchange ex, GatewayRequest req, String approvalId) {
+        if (approvals == null) {
+            throw GatewayError.notFound("Not found: approvals are not configured here.");
+        }
         ApprovalPage page;
         if (req.method().equals("GET")) {
             page = approvals.view(approvalId, req.query());
