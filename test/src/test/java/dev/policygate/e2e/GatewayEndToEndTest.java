@@ -454,6 +454,18 @@ class GatewayEndToEndTest {
     }
 
     @Test
+    void recordingRoute_returnsTheMaskedExchange_toTheOwnerAndAuditors_butNotToOthers() throws Exception {
+        HttpResponseFor<Message> raw = client.messages().withRawResponse().create(params("note for hal@example.com", 20));
+        String id = raw.headers().values("x-policygate-session-id").get(0);
+        JsonNode own = JSON.readTree(get("/v1/sessions/" + id + "/recording", devKey).body());
+        assertThat(own.path("session_id").asText()).isEqualTo(id);
+        assertThat(own.toString()).contains("[EMAIL]").doesNotContain("hal@example.com");
+        assertThat(get("/v1/sessions/" + id + "/recording", auditorKey).statusCode()).isEqualTo(200);
+        String stranger = createKey("stranger", Set.of("developers"), null);
+        assertThat(get("/v1/sessions/" + id + "/recording", stranger).statusCode()).isEqualTo(404);
+    }
+
+    @Test
     void unknownRoute_isA404_thatIsStillRecorded() throws Exception {
         HttpResponse<String> r = get("/v1/nothing-here", devKey);
         assertThat(r.statusCode()).isEqualTo(404);

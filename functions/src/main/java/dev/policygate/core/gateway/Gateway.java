@@ -70,7 +70,8 @@ import java.util.logging.Logger;
  * every exchange, whatever its outcome. It is also the one place that maps errors to HTTP.
  *
  * <p>Runs unchanged behind the local server, a Lambda handler, or a test: it sees only
- * {@link GatewayRequest} and {@link GatewayResponse}.
+ * {@link GatewayRequest} and {@link GatewayResponse}. Without an {@link ApprovalService} (null),
+ * requests that need approval are refused (fail closed).
  */
 public final class Gateway implements ApprovalListener {
     private static final Logger LOG = Logger.getLogger(Gateway.class.getName());
@@ -168,6 +169,10 @@ public final class Gateway implements ApprovalListener {
         if (path.equals("/v1/sessions")) {
             requireMethod(method, "GET");
             return listSessions(ex, req);
+        }
+        if (path.startsWith("/v1/sessions/") && path.endsWith("/recording")) {
+            requireMethod(method, "GET");
+            return getRecording(ex, req, path.substring("/v1/sessions/".length(), path.length() - "/recording".length()));
         }
         if (path.startsWith("/v1/sessions/")) {
             requireMethod(method, "GET");
@@ -827,6 +832,29 @@ public final class Gateway implements ApprovalListener {
         return complete(ex, GatewayResponse.json(200, bytes(body)));
     }
 
+    /** The full recorded exchange (masked content only), for the owner or anyone allowed read_session. */
+    private GatewayResponse getRecording(Exchange ex, GatewayRequest req, String id) {
+        Principal p = authenticate(ex, req);
+        if (!SessionIds.isValid(id)) {
+            throw GatewayError.notFound("Session not found.");
+        }
+        Optional<SessionSummary> found = sessions.summary(id);
+        if (found.isEmpty() || !mayRead(p, found.get())) {
+            throw GatewayError.notFound("Session not found.");
+        }
+        Optional<ObjectNode> rec;
+        try {
+            rec = sessions.recording(id);
+        } catch (IOException e) {
+            throw new GatewayError(500, "api_error", "The session recording could not be read.");
+        }
+        if (rec.isEmpty()) {
+            throw GatewayError.notFound("The session has no recording yet.");
+        }
+        ex.decision = "READ";
+        return complete(ex, GatewayResponse.json(200, bytes(rec.get())));
+    }
+
     private long parseWait(String wait) {
         if (wait == null) {
             return 0;
@@ -1058,7 +1086,9 @@ public final class Gateway implements ApprovalListener {
 
     private static String routeName(GatewayRequest req) {
         String p = req.path();
-        if (p.startsWith("/v1/sessions/")) {
+        if (p.startsWith("/v1/sessions/") && p.endsWith("/recording")) {
+            p = "/v1/sessions/{id}/recording";
+        } else if (p.startsWith("/v1/sessions/")) {
             p = "/v1/sessions/{id}";
         } else if (p.startsWith("/approvals/")) {
             p = "/approvals/{id}";
