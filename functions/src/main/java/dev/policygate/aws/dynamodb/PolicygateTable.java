@@ -1,7 +1,11 @@
 package dev.policygate.aws.dynamodb;
 
+import software.amazon.awssdk.core.waiters.WaiterOverrideConfiguration;
+import software.amazon.awssdk.retries.api.BackoffStrategy;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.waiters.DynamoDbWaiter;
 import software.amazon.awssdk.services.dynamodb.model.AttributeDefinition;
+import software.amazon.awssdk.services.dynamodb.model.DescribeTableRequest;
 import software.amazon.awssdk.services.dynamodb.model.BillingMode;
 import software.amazon.awssdk.services.dynamodb.model.GlobalSecondaryIndex;
 import software.amazon.awssdk.services.dynamodb.model.KeySchemaElement;
@@ -10,6 +14,7 @@ import software.amazon.awssdk.services.dynamodb.model.Projection;
 import software.amazon.awssdk.services.dynamodb.model.ProjectionType;
 import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -101,7 +106,8 @@ public final class PolicygateTable {
         Objects.requireNonNull(tableName, "tableName");
         List<AttributeDefinition> attributes = new ArrayList<>();
         for (String name : List.of(PK, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, GSI3_PK, GSI3_SK)) {
-            attributes.add(AttributeDefinition.builder().attributeName(name).attributeType(ScalarAttributeType.S).build());
+            attributes.add(AttributeDefinition.builder().attributeName(name).attributeType(ScalarAttributeType.S)
+                    .build());
         }
         client.createTable(b -> b.tableName(tableName)
                 .billingMode(BillingMode.PAY_PER_REQUEST)
@@ -109,9 +115,16 @@ public final class PolicygateTable {
                 .keySchema(key(PK, KeyType.HASH))
                 .globalSecondaryIndexes(index(BY_PRINCIPAL, GSI1_PK, GSI1_SK), index(BY_STATUS, GSI2_PK, GSI2_SK),
                         index(BY_DAY, GSI3_PK, GSI3_SK)));
-        client.waiter().waitUntilTableExists(b -> b.tableName(tableName)).matched().exception().ifPresent(e -> {
-            throw new IllegalStateException("table " + tableName + " did not become active", e);
-        });
+        // The default waiter sleeps 20 s between polls; a new table is usually active in far less.
+        WaiterOverrideConfiguration polling = WaiterOverrideConfiguration.builder()
+                .backoffStrategyV2(BackoffStrategy.exponentialDelay(Duration.ofMillis(50), Duration.ofSeconds(5)))
+                .maxAttempts(200).waitTimeout(Duration.ofMinutes(5)).build();
+        try (DynamoDbWaiter waiter = client.waiter()) {
+            waiter.waitUntilTableExists(DescribeTableRequest.builder().tableName(tableName).build(), polling)
+                    .matched().exception().ifPresent(e -> {
+                        throw new IllegalStateException("table " + tableName + " did not become active", e);
+                    });
+        }
     }
 
     /** Fixed-width ISO-8601 UTC, nanosecond precision: lexical order is time order. */

@@ -68,8 +68,10 @@ import java.util.stream.Stream;
  * action scope can match it, and each resource named by a {@code resource == E} scope gets a slice
  * of that action's slice plus its own policies (see {@link PolicyScope}). A policy whose scope
  * excludes the request can neither apply nor fail, because Cedar evaluates the scope, which cannot
- * raise an error, before the conditions; so slicing never changes a decision. {@code read_unmasked}
- * decisions are also memoised (see {@link ReadUnmaskedMemo}).
+ * raise an error, before the conditions; so slicing never changes a decision. Decisions are also
+ * memoised where they are a function of the principal, its groups, the action and the resource: when
+ * no policy of the slice reads the context, or the context is a few scalars such as
+ * {@code read_unmasked}'s direction (see {@link DecisionMemo}).
  *
  * <p>Native cache: an engine caches one set per distinct slice, plus a permits-only set where a
  * slice has both a permit and an approvable forbid (identical sets are shared). At most
@@ -100,32 +102,32 @@ public final class CedarPolicyEngine implements PolicyEngine {
     private static final Map<String, EntityTypeName> TYPE_NAMES = new ConcurrentHashMap<>();
     private static final Map<Action, EntityUID> ACTION_UIDS = actionUids();
 
-    /** How many {@code read_unmasked} decisions one engine remembers. */
-    static final int READ_UNMASKED_MEMO_CAPACITY = 10_000;
+    /** How many decisions one engine remembers. */
+    static final int MEMO_CAPACITY = 50_000;
     /** How many per-resource slices one engine may cache, so that it keeps few native cache slots. */
     static final int MAX_RESOURCE_SLICES = 32;
 
     private final Map<Action, ActionSlices> slices;
     private final Map<String, LoadedPolicy> policies;
     /** Null when memoisation is off. */
-    private final ReadUnmaskedMemo readUnmaskedMemo;
+    private final DecisionMemo memo;
 
     /**
      * How an engine speeds up decisions; no choice changes a decision.
      *
-     * @param slice                    give each action, and each resource named by a scope, only the
-     *                                 policies whose scope can match it
-     * @param maxResourceSlices        how many per-resource slices to make at most (0: action slices only)
-     * @param readUnmaskedMemoCapacity how many read_unmasked decisions to remember (0: none)
+     * @param slice             give each action, and each resource named by a scope, only the policies
+     *                          whose scope can match it
+     * @param maxResourceSlices how many per-resource slices to make at most (0: action slices only)
+     * @param memoCapacity      how many decisions to remember (0: none)
      */
-    record Tuning(boolean slice, int maxResourceSlices, int readUnmaskedMemoCapacity) {
+    record Tuning(boolean slice, int maxResourceSlices, int memoCapacity) {
         /** What {@link CedarPolicyEngine#load} and the public {@link CedarPolicyEngine#fromSources} use. */
-        static final Tuning FAST = new Tuning(true, MAX_RESOURCE_SLICES, READ_UNMASKED_MEMO_CAPACITY);
+        static final Tuning FAST = new Tuning(true, MAX_RESOURCE_SLICES, MEMO_CAPACITY);
         /** Every policy for every request, nothing remembered: the reference for differential tests. */
         static final Tuning REFERENCE = new Tuning(false, 0, 0);
 
         Tuning {
-            if (maxResourceSlices < 0 || readUnmaskedMemoCapacity < 0) {
+            if (maxResourceSlices < 0 || memoCapacity < 0) {
                 throw new IllegalArgumentException("tuning values must not be negative");
             }
         }
@@ -150,13 +152,14 @@ public final class CedarPolicyEngine implements PolicyEngine {
     /**
      * The policies Cedar is given for one action, or one action on one resource.
      *
-     * @param policies the policies whose scope can match
-     * @param permits  those of them that are permits: asked only to check that an approvable
-     *                 request could be allowed at all. Null when the slice has no permit (then no
-     *                 permit could allow, and the answer is false without asking) or no approvable
-     *                 forbid (then the question is never asked)
+     * @param policies     the policies whose scope can match
+     * @param permits      those of them that are permits: asked only to check that an approvable
+     *                     request could be allowed at all. Null when the slice has no permit (then no
+     *                     permit could allow, and the answer is false without asking) or no approvable
+     *                     forbid (then the question is never asked)
+     * @param readsContext whether any of the policies may read the context (see {@link ContextUse})
      */
-    private record Slice(PolicySet policies, PolicySet permits) {
+    private record Slice(PolicySet policies, PolicySet permits, boolean readsContext) {
     }
 
     private record LoadedPolicy(String id, String file, Effect effect, Map<String, String> annotations) {
@@ -166,10 +169,10 @@ public final class CedarPolicyEngine implements PolicyEngine {
     }
 
     private CedarPolicyEngine(Map<Action, ActionSlices> slices, Map<String, LoadedPolicy> policies,
-                              ReadUnmaskedMemo readUnmaskedMemo) {
+                              DecisionMemo memo) {
         this.slices = slices;
         this.policies = policies;
-        this.readUnmaskedMemo = readUnmaskedMemo;
+        this.memo = memo;
     }
 
     /**
@@ -235,8 +238,7 @@ public final class CedarPolicyEngine implements PolicyEngine {
 
         validate(schema, new PolicySet(new HashSet<>(named.values())), loaded);
         Map<Action, ActionSlices> slices = slices(named, loaded, tuning);
-        ReadUnmaskedMemo memo = tuning.readUnmaskedMemoCapacity() == 0 ? null
-                : new ReadUnmaskedMemo(tuning.readUnmaskedMemoCapacity());
+        DecisionMemo memo = tuning.memoCapacity() == 0 ? null : new DecisionMemo(tuning.memoCapacity());
         return new CedarPolicyEngine(slices, Collections.unmodifiableMap(loaded), memo);
     }
 
@@ -244,7 +246,14 @@ public final class CedarPolicyEngine implements PolicyEngine {
     private static Map<Action, ActionSlices> slices(Map<String, Policy> named, Map<String, LoadedPolicy> loaded,
                                                     Tuning tuning) {
         Map<String, PolicyScope> scopes = new TreeMap<>();
-        named.forEach((id, policy) -> scopes.put(id, tuning.slice() ? PolicyScope.of(policy) : PolicyScope.ANY));
+        Set<String> contextReaders = new HashSet<>();
+        named.forEach((id, policy) -> {
+            String est = tuning.slice() || tuning.memoCapacity() > 0 ? est(policy) : null;
+            scopes.put(id, tuning.slice() ? PolicyScope.of(est) : PolicyScope.ANY);
+            if (ContextUse.readsContext(est)) {
+                contextReaders.add(id);
+            }
+        });
         Map<Set<String>, PolicySet> cachedSets = new HashMap<>();
         int resourceSlicesLeft = tuning.maxResourceSlices();
         Map<Action, ActionSlices> slices = new EnumMap<>(Action.class);
@@ -271,16 +280,27 @@ public final class CedarPolicyEngine implements PolicyEngine {
             byResource.forEach((resource, ids) -> {
                 Set<String> withGeneral = new TreeSet<>(general);
                 withGeneral.addAll(ids);
-                resourceSlices.put(resource, slice(withGeneral, named, loaded, cachedSets, tuning.slice()));
+                resourceSlices.put(resource, slice(withGeneral, named, loaded, contextReaders, cachedSets,
+                        tuning.slice()));
             });
-            slices.put(action, new ActionSlices(slice(general, named, loaded, cachedSets, tuning.slice()),
-                    Map.copyOf(resourceSlices)));
+            slices.put(action, new ActionSlices(slice(general, named, loaded, contextReaders, cachedSets,
+                    tuning.slice()), Map.copyOf(resourceSlices)));
         }
         return Collections.unmodifiableMap(slices);
     }
 
+    /** The policy's Cedar JSON form, or null when it cannot be had. */
+    private static String est(Policy policy) {
+        try {
+            return policy.toJson();
+        } catch (InternalException | RuntimeException e) {
+            return null;
+        }
+    }
+
     private static Slice slice(Set<String> ids, Map<String, Policy> named, Map<String, LoadedPolicy> loaded,
-                               Map<Set<String>, PolicySet> cachedSets, boolean skipUnusedPermitSet) {
+                               Set<String> contextReaders, Map<Set<String>, PolicySet> cachedSets,
+                               boolean skipUnusedPermitSet) {
         Set<String> permits = new TreeSet<>();
         boolean approvable = false;
         for (String id : ids) {
@@ -292,7 +312,8 @@ public final class CedarPolicyEngine implements PolicyEngine {
         // Every cached set takes a slot in Cedar's bounded native cache; see Slice for why skipping is exact.
         boolean permitSetUnused = skipUnusedPermitSet && (permits.isEmpty() || !approvable);
         return new Slice(cachedSet(ids, named, cachedSets),
-                permitSetUnused ? null : cachedSet(permits, named, cachedSets));
+                permitSetUnused ? null : cachedSet(permits, named, cachedSets),
+                ids.stream().anyMatch(contextReaders::contains));
     }
 
     private static PolicySet cachedSet(Set<String> ids, Map<String, Policy> named,
@@ -366,24 +387,44 @@ public final class CedarPolicyEngine implements PolicyEngine {
         return slice.policies().policies.stream().map(Policy::getID).collect(Collectors.toCollection(TreeSet::new));
     }
 
-    /** How many read_unmasked decisions are remembered now (0 when memoisation is off). */
+    /** Whether a policy Cedar is given for {@code action} on {@code resource} may read the context. */
+    boolean contextReadFor(Action action, EntityRef resource) {
+        return slices.get(action).forResource(uid(resource)).readsContext();
+    }
+
+    /** How many decisions are remembered now (0 when memoisation is off). */
     int memoisedDecisions() {
-        return readUnmaskedMemo == null ? 0 : readUnmaskedMemo.size();
+        return memo == null ? 0 : memo.size();
+    }
+
+    /** How many decisions were answered from memory so far (0 when memoisation is off). */
+    long memoHits() {
+        return memo == null ? 0 : memo.hits();
     }
 
     @Override
     public Decision decide(AuthzRequest request) {
-        ReadUnmaskedMemo.Key key = readUnmaskedMemo == null ? null : ReadUnmaskedMemo.keyOf(request);
+        DecisionMemo.Key key = memo == null || !request.resourceAttributes().isEmpty() ? null
+                : memo.keyOf(request, contextRead(request));
         if (key == null) {
             return evaluate(request);
         }
-        Decision remembered = readUnmaskedMemo.get(key);
+        Decision remembered = memo.get(key);
         if (remembered != null) {
             return remembered;
         }
         Decision decision = evaluate(request);
-        readUnmaskedMemo.put(key, decision);
+        memo.put(key, decision);
         return decision;
+    }
+
+    /** Whether a policy Cedar would be given for {@code request} may read its context; true if unknown. */
+    private boolean contextRead(AuthzRequest request) {
+        try {
+            return slices.get(request.action()).forResource(uid(request.resource())).readsContext();
+        } catch (RuntimeException e) {
+            return true;
+        }
     }
 
     private Decision evaluate(AuthzRequest request) {
@@ -407,7 +448,12 @@ public final class CedarPolicyEngine implements PolicyEngine {
                     context);
             Set<Entity> entitySet = new HashSet<>(entities.values());
             Slice slice = slices.get(request.action()).forResource(resource);
-            return interpret(ENGINE.isAuthorized(query, slice.policies(), entitySet), query, entitySet, slice);
+            AuthorizationResponse response = ENGINE.isAuthorized(query, slice.policies(), entitySet);
+            if (memo != null && !slice.readsContext() && response.type == AuthorizationResponse.SuccessOrFailure.Success) {
+                // Cedar parsed this context, so later contexts with the same addresses parse as well.
+                memo.acceptAddresses(request.context());
+            }
+            return interpret(response, query, entitySet, slice);
         } catch (AuthException | RuntimeException e) {
             return engineFailure(e.getClass().getSimpleName() + ": " + e.getMessage());
         }

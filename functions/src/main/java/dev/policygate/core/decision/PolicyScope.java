@@ -1,6 +1,5 @@
 package dev.policygate.core.decision;
 
-import com.cedarpolicy.model.policy.Policy;
 import com.cedarpolicy.value.EntityTypeName;
 import com.cedarpolicy.value.EntityUID;
 import com.fasterxml.jackson.core.JsonParser;
@@ -37,10 +36,13 @@ record PolicyScope(Set<Action> actions, EntityUID resource) {
     /** Every action, any resource: what a policy gets when slicing is off or its scope is not understood. */
     static final PolicyScope ANY = new PolicyScope(EVERY_ACTION, null);
 
-    /** The scope of {@code policy}; every action and any resource when the scope is not understood. */
-    static PolicyScope of(Policy policy) {
+    /** The scope of the policy whose EST is {@code est}; every action and any resource when not understood. */
+    static PolicyScope of(String est) {
+        if (est == null) {
+            return ANY;
+        }
         try {
-            Map<String, JsonNode> scope = scopeMembers(policy.toJson());
+            Map<String, JsonNode> scope = scopeMembers(est);
             JsonNode action = scope.get("action");
             JsonNode resource = scope.get("resource");
             return new PolicyScope(action == null ? EVERY_ACTION : actions(action),

@@ -13,11 +13,19 @@ import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.interceptor.Context;
 import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
+import software.amazon.awssdk.http.ContentStreamProvider;
+import software.amazon.awssdk.http.ExecutableHttpRequest;
+import software.amazon.awssdk.http.HttpExecuteRequest;
+import software.amazon.awssdk.http.SdkHttpClient;
+import software.amazon.awssdk.http.SdkHttpMethod;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
 
+import java.io.FilterInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
@@ -33,7 +41,9 @@ class S3SessionRecorderFailureTest {
     private static Emulator emulator;
     private static S3Client healthy;
     private static S3Client failingPuts;
+    private static S3Client truncatingPuts;
     private static final AtomicInteger failedPuts = new AtomicInteger();
+    private static final AtomicInteger truncatedPuts = new AtomicInteger();
 
     private final SessionIds ids = new SessionIds(Clock.systemUTC());
 
@@ -48,17 +58,76 @@ class S3SessionRecorderFailureTest {
         }
     }
 
+    /**
+     * An HTTP client that cuts every PUT body off half-way, after the headers and the first half
+     * are on the wire, as a connection lost mid-upload would. (An interceptor cannot do this: the
+     * signer reads the whole body to hash it before anything is sent.)
+     */
+    private static final class TruncatingPuts implements SdkHttpClient {
+        private final SdkHttpClient delegate = UrlConnectionHttpClient.create();
+
+        @Override
+        public ExecutableHttpRequest prepareRequest(HttpExecuteRequest request) {
+            if (request.httpRequest().method() != SdkHttpMethod.PUT || request.contentStreamProvider().isEmpty()) {
+                return delegate.prepareRequest(request);
+            }
+            ContentStreamProvider body = request.contentStreamProvider().get();
+            long half = Long.parseLong(request.httpRequest().firstMatchingHeader("Content-Length").orElseThrow()) / 2;
+            return delegate.prepareRequest(HttpExecuteRequest.builder().request(request.httpRequest())
+                    .contentStreamProvider(() -> new CutOff(body.newStream(), half))
+                    .metricCollector(request.metricCollector().orElse(null)).build());
+        }
+
+        @Override
+        public void close() {
+            delegate.close();
+        }
+    }
+
+    /** Ends in an IOException after {@code limit} bytes. */
+    private static final class CutOff extends FilterInputStream {
+        private long remaining;
+
+        CutOff(InputStream in, long limit) {
+            super(in);
+            this.remaining = limit;
+        }
+
+        @Override
+        public int read() throws IOException {
+            cutWhenSpent();
+            remaining--;
+            return super.read();
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            cutWhenSpent();
+            int n = super.read(b, off, (int) Math.min(len, remaining));
+            remaining -= Math.max(n, 0);
+            return n;
+        }
+
+        private void cutWhenSpent() throws IOException {
+            if (remaining <= 0) {
+                truncatedPuts.incrementAndGet();
+                throw new IOException("injected: connection lost mid-upload");
+            }
+        }
+    }
+
     @BeforeAll
     static void startS3() throws IOException {
         emulator = Emulator.s3rver();
         healthy = InterceptedS3.client(emulator.endpoint());
         failingPuts = InterceptedS3.client(emulator.endpoint(), new FailPutObject());
+        truncatingPuts = InterceptedS3.builder(emulator.endpoint()).httpClient(new TruncatingPuts()).build();
         healthy.createBucket(b -> b.bucket(BUCKET));
     }
 
     @AfterAll
     static void stopS3() {
-        for (S3Client c : new S3Client[] {healthy, failingPuts}) {
+        for (S3Client c : new S3Client[] {healthy, failingPuts, truncatingPuts}) {
             if (c != null) {
                 c.close();
             }
@@ -97,6 +166,29 @@ class S3SessionRecorderFailureTest {
         // AND no object, partial or whole, is in the bucket
         assertThatThrownBy(() -> healthy.headObject(b -> b.bucket(BUCKET).key(keyOf(id))))
                 .isInstanceOf(NoSuchKeyException.class);
+        assertThat(healthy.listObjectsV2(b -> b.bucket(BUCKET).prefix("sessions/2026/11/25/" + id)).keyCount())
+                .isZero();
+    }
+
+    @Test
+    void write_throwsIOException_andLeavesNoObject_whenTheUploadIsCutOffMidBody() {
+        // GIVEN a client whose PutObject bodies are cut off half-way through
+        S3SessionRecorder recorder = new S3SessionRecorder(truncatingPuts, BUCKET, null);
+        String id = ids.next();
+        int before = truncatedPuts.get();
+        // WHEN a recording is written THEN it fails as an IOException naming the object
+        assertThatThrownBy(() -> recorder.write(summary(id, SessionStatus.COMPLETED), recording(id, "x".repeat(4096))))
+                .isInstanceOf(IOException.class)
+                .hasMessageStartingWith("PutObject s3://" + BUCKET + "/" + keyOf(id) + " failed");
+        assertThat(truncatedPuts.get()).as("the body was cut").isGreaterThan(before);
+        healthy.listObjectsV2(b -> b.bucket(BUCKET).prefix("sessions/2026/11/25/" + id)).contents().forEach(o -> {
+            System.out.println("PROBE " + o.key() + " size=" + o.size());
+            byte[] raw = healthy.getObjectAsBytes(g -> g.bucket(BUCKET).key(o.key())).asByteArray();
+            System.out.println("PROBE bytes=" + java.util.HexFormat.of().formatHex(raw, 0, Math.min(raw.length, 64)));
+            System.out.println("PROBE text=" + new String(raw, java.nio.charset.StandardCharsets.ISO_8859_1).replaceAll("[^\\x20-\\x7e]", "."));
+        });
+        System.out.println("PROBE cuts=" + (truncatedPuts.get() - before));
+        // AND the half that was sent was not kept
         assertThat(healthy.listObjectsV2(b -> b.bucket(BUCKET).prefix("sessions/2026/11/25/" + id)).keyCount())
                 .isZero();
     }

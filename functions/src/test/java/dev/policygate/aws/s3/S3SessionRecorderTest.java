@@ -1,7 +1,6 @@
 package dev.policygate.aws.s3;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.policygate.aws.AwsClients;
 import dev.policygate.aws.testing.Emulator;
 import dev.policygate.core.json.Json;
 import dev.policygate.core.session.SessionIds;
@@ -50,7 +49,7 @@ class S3SessionRecorderTest {
     @BeforeAll
     static void startS3() throws IOException {
         emulator = Emulator.s3rver();
-        s3 = AwsClients.s3(AwsClients.Target.emulator(emulator.endpoint()));
+        s3 = InterceptedS3.client(emulator.endpoint());
         s3.createBucket(b -> b.bucket(BUCKET));
     }
 

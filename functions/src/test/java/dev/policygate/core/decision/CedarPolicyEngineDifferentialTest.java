@@ -3,6 +3,7 @@ package dev.policygate.core.decision;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.HashMap;
@@ -20,14 +21,18 @@ import static org.assertj.core.api.Assertions.fail;
 
 /**
  * A hand-rolled property test: for random, schema-valid policy sets and random requests of every
- * action, the engine as shipped (sliced by action, read_unmasked memoised) decides exactly as the
- * reference engine that gives Cedar every policy and remembers nothing. Seeds are fixed, so a
+ * action, the engine as shipped (sliced by action and resource, decisions memoised) decides exactly
+ * as the reference engine that gives Cedar every policy and remembers nothing. Each set leaves the
+ * context unread for some of invoke_model, use_tool and use_skill, and requests come again, alike
+ * or with another context, so that remembered answers are compared too. Seeds are fixed, so a
  * failure names the seed that reproduces it.
  */
 class CedarPolicyEngineDifferentialTest {
     private static final String SCHEMA = RepoPaths.schemaText();
     private static final int POLICY_SETS = 160;
-    private static final int MIN_COMPARED_DECISIONS = 2_000;
+    private static final int MIN_COMPARED_DECISIONS = 3_000;
+    private static final int MIN_MEMOISED = 700;
+    private static final int MIN_HITS = 50;
 
     private static final String NS = "Policygate::";
     private static final String[] GROUPS = {"g0", "g1", "g2", "approvers"};
@@ -42,7 +47,12 @@ class CedarPolicyEngineDifferentialTest {
     private static final String[] SOURCE_IPS = {"10.1.2.3", "192.0.2.1", "2001:db8::1"};
     private static final String[] OPERATIONS = {Contexts.OPERATION_MESSAGES, Contexts.OPERATION_COUNT_TOKENS,
             Contexts.OPERATION_LIST_MODELS};
-    /** Requests per action and policy set; read_unmasked gets many, so that memoised answers are compared too. */
+    /** Addresses Cedar rejects (in Java or natively), and one it accepts that no base context uses. */
+    private static final String[] ODD_IPS = {"010.1.2.3", "not-an-ip", "10.9.8.7"};
+    /** The actions whose slices a policy set may keep free of context reads. */
+    private static final Set<Action> MAY_BE_CONTEXT_FREE = EnumSet.of(Action.invoke_model, Action.use_tool,
+            Action.use_skill);
+    /** Requests per action and policy set; the memoisable actions get many, so that remembered answers are compared. */
     private static final Map<Action, Integer> REQUESTS_PER_ACTION = requestsPerAction();
 
     /** The context attributes each action's requests carry, per the schema. */
@@ -92,7 +102,10 @@ class CedarPolicyEngineDifferentialTest {
         int validSets = 0;
         int compared = 0;
         int memoised = 0;
-        int repeatedMemoKeys = 0;
+        int hitsWithAnotherContext = 0;
+        int contextRejectedOnContextFreeSlice = 0;
+        Map<Action, Integer> hits = new EnumMap<>(Action.class);
+        Map<Boolean, Integer> memoisableActionDecisionsByContextRead = new HashMap<>();
         Map<Outcome, Integer> outcomes = new EnumMap<>(Outcome.class);
         int withErrors = 0;
         // GIVEN a random policy set per seed, WHEN both engines answer the same random requests, THEN they agree
@@ -102,7 +115,13 @@ class CedarPolicyEngineDifferentialTest {
                 System.gc();
             }
             Random random = new Random(seed);
-            Map<String, String> files = randomPolicyFiles(random);
+            Set<Action> contextFree = EnumSet.noneOf(Action.class);
+            MAY_BE_CONTEXT_FREE.forEach(action -> {
+                if (random.nextInt(3) == 0) {
+                    contextFree.add(action);
+                }
+            });
+            Map<String, String> files = randomPolicyFiles(random, contextFree);
             generated++;
             CedarPolicyEngine reference;
             try {
@@ -112,27 +131,37 @@ class CedarPolicyEngineDifferentialTest {
             }
             CedarPolicyEngine fast = CedarPolicyEngine.fromSources(SCHEMA, files, CedarPolicyEngine.Tuning.FAST);
             validSets++;
-            Set<ReadUnmaskedMemo.Key> remembered = new HashSet<>();
-            List<AuthzRequest> askedToUnmask = new ArrayList<>();
             for (Action action : Action.values()) {
+                List<AuthzRequest> asked = new ArrayList<>();
                 for (int i = 0; i < REQUESTS_PER_ACTION.get(action); i++) {
-                    // Half the read_unmasked questions repeat an earlier one, as masking a reply does.
-                    boolean repeat = action == Action.read_unmasked && !askedToUnmask.isEmpty() && random.nextBoolean();
-                    AuthzRequest request = repeat ? askedToUnmask.get(random.nextInt(askedToUnmask.size()))
-                            : randomRequest(random, action);
-                    if (action == Action.read_unmasked) {
-                        askedToUnmask.add(request);
+                    // Half the questions come again: as they were, or with another context (masking, tool lists).
+                    boolean again = !asked.isEmpty() && random.nextBoolean();
+                    boolean anotherContext = again && random.nextBoolean();
+                    AuthzRequest request = again ? asked.get(random.nextInt(asked.size())) : randomRequest(random, action);
+                    if (anotherContext) {
+                        request = new AuthzRequest(request.principal(), request.principalParents(), action,
+                                request.resource(), request.resourceAttributes(),
+                                perturb(random, randomContext(random, action)));
                     }
+                    asked.add(request);
                     Decision expected = reference.decide(request);
+                    long hitsBefore = fast.memoHits();
                     Decision actual = fast.decide(request);
                     if (!comparable(actual).equals(comparable(expected))) {
                         fail("seed " + seed + ": decisions differ\nrequest:  " + request + "\nexpected: " + expected
                                 + "\nactual:   " + actual + "\npolicies:\n" + String.join("\n", files.values()));
                     }
                     compared++;
-                    ReadUnmaskedMemo.Key key = ReadUnmaskedMemo.keyOf(request);
-                    if (key != null && !remembered.add(key)) {
-                        repeatedMemoKeys++;
+                    boolean contextRead = fast.contextReadFor(action, request.resource());
+                    if (fast.memoHits() > hitsBefore) {
+                        hits.merge(action, 1, Integer::sum);
+                        hitsWithAnotherContext += anotherContext && !contextRead ? 1 : 0;
+                    }
+                    if (MAY_BE_CONTEXT_FREE.contains(action)) {
+                        memoisableActionDecisionsByContextRead.merge(contextRead, 1, Integer::sum);
+                    }
+                    if (!contextRead && expected.errors().stream().anyMatch(e -> e.startsWith("policy engine:"))) {
+                        contextRejectedOnContextFreeSlice++;
                     }
                     outcomes.merge(expected.outcome(), 1, Integer::sum);
                     withErrors += expected.errors().isEmpty() ? 0 : 1;
@@ -140,8 +169,10 @@ class CedarPolicyEngineDifferentialTest {
             }
             memoised += fast.memoisedDecisions();
             assertThat(reference.memoisedDecisions()).isZero();
+            assertThat(reference.memoHits()).isZero();
         }
 
+        System.out.println("STATS compared=" + compared + " memoised=" + memoised + " hits=" + hits + " another=" + hitsWithAnotherContext + " byRead=" + memoisableActionDecisionsByContextRead + " rejected=" + contextRejectedOnContextFreeSlice + " outcomes=" + outcomes + " errors=" + withErrors + " valid=" + validSets);
         // THEN the comparison was not vacuous: most sets were valid, and every kind of answer occurred
         assertThat(validSets).as("valid policy sets of %d", generated).isGreaterThanOrEqualTo(generated * 9 / 10);
         assertThat(compared).isGreaterThanOrEqualTo(MIN_COMPARED_DECISIONS);
@@ -149,8 +180,21 @@ class CedarPolicyEngineDifferentialTest {
         assertThat(outcomes.getOrDefault(Outcome.DENY, 0)).as("DENY").isGreaterThanOrEqualTo(200);
         assertThat(outcomes.getOrDefault(Outcome.APPROVAL, 0)).as("APPROVAL").isGreaterThanOrEqualTo(20);
         assertThat(withErrors).as("decisions with evaluation errors").isGreaterThanOrEqualTo(100);
-        assertThat(memoised).as("remembered read_unmasked decisions").isGreaterThanOrEqualTo(200);
-        assertThat(repeatedMemoKeys).as("read_unmasked requests asked again").isGreaterThanOrEqualTo(100);
+        // AND many answers came from memory, for every memoisable action, also for contexts never seen before
+        assertThat(memoised).as("remembered decisions").isGreaterThanOrEqualTo(MIN_MEMOISED);
+        for (Action action : List.of(Action.invoke_model, Action.use_tool, Action.use_skill, Action.read_unmasked)) {
+            assertThat(hits.getOrDefault(action, 0)).as("memo hits for %s", action).isGreaterThanOrEqualTo(MIN_HITS);
+        }
+        assertThat(hitsWithAnotherContext).as("memo hits for a context unlike the remembered one")
+                .isGreaterThanOrEqualTo(150);
+        // AND both kinds of slice were asked, and contexts that Cedar rejects reached context-free slices
+        assertThat(memoisableActionDecisionsByContextRead.getOrDefault(false, 0))
+                .as("invoke_model/use_tool/use_skill decisions on context-free slices").isGreaterThanOrEqualTo(500);
+        assertThat(memoisableActionDecisionsByContextRead.getOrDefault(true, 0))
+                .as("invoke_model/use_tool/use_skill decisions on slices that read the context")
+                .isGreaterThanOrEqualTo(500);
+        assertThat(contextRejectedOnContextFreeSlice).as("rejected contexts on context-free slices")
+                .isGreaterThanOrEqualTo(120);
     }
 
     /** What must match: the outcome, and the ids, messages, groups and errors as sets (their order is no contract). */
@@ -161,12 +205,12 @@ class CedarPolicyEngineDifferentialTest {
 
     // ---- policies --------------------------------------------------------------------------------
 
-    private static Map<String, String> randomPolicyFiles(Random random) {
+    private static Map<String, String> randomPolicyFiles(Random random, Set<Action> contextFree) {
         Map<String, String> files = new LinkedHashMap<>();
         int count = 3 + random.nextInt(13);
         StringBuilder file = new StringBuilder();
         for (int i = 0; i < count; i++) {
-            file.append(randomPolicy(random, "p" + i)).append('\n');
+            file.append(randomPolicy(random, "p" + i, contextFree)).append('\n');
             // Several files, so that ids and file order play their part as in production.
             if (random.nextInt(4) == 0) {
                 files.put("f" + files.size() + ".cedar", file.toString());
@@ -177,12 +221,16 @@ class CedarPolicyEngineDifferentialTest {
         return files;
     }
 
-    private static String randomPolicy(Random random, String id) {
+    /** A policy; it reads no context when it applies to a context-free action, bar some for one resource. */
+    private static String randomPolicy(Random random, String id, Set<Action> contextFree) {
         Set<Action> actions = randomActionSet(random);
         // Principal and resource scopes fit one anchor action, or the validator calls the policy impossible.
         Action anchor = new ArrayList<>(actions).get(random.nextInt(actions.size()));
         boolean forbid = random.nextInt(5) < 3;
-        Set<String> readable = readableAttributes(actions);
+        String resourceScope = resourceScope(random, anchor);
+        boolean oneResource = resourceScope.startsWith("resource ==");
+        boolean mayReadContext = Collections.disjoint(actions, contextFree) || oneResource && random.nextInt(3) == 0;
+        Set<String> readable = mayReadContext ? readableAttributes(actions) : Set.of();
 
         StringBuilder policy = new StringBuilder("@id(\"" + id + "\")\n");
         if (random.nextInt(2) == 0) {
@@ -195,7 +243,7 @@ class CedarPolicyEngineDifferentialTest {
         policy.append(forbid ? "forbid" : "permit").append(" (\n  ")
                 .append(principalScope(random, anchor)).append(",\n  ")
                 .append(actionScope(random, actions)).append(",\n  ")
-                .append(resourceScope(random, anchor)).append("\n)");
+                .append(resourceScope).append("\n)");
         int whens = random.nextInt(3);
         for (int i = 0; i < whens; i++) {
             policy.append("\nwhen { ").append(randomCondition(random, readable)).append(" }");
@@ -318,20 +366,37 @@ class CedarPolicyEngineDifferentialTest {
         };
     }
 
-    /** Now and then a context that breaks the schema: a missing key, a wrong type, or an extra key. */
+    /**
+     * Now and then a context that breaks the schema (a missing key, a wrong type, an extra key), that
+     * Cedar rejects (a bad address, a reserved key, deep nesting), or that adds an entity.
+     */
     private static Map<String, Object> perturb(Random random, Map<String, Object> context) {
-        int kind = random.nextInt(20);
-        if (kind > 2) {
+        int kind = random.nextInt(30);
+        if (kind > 6) {
             return context;
         }
         Map<String, Object> changed = new HashMap<>(context);
         List<String> keys = new ArrayList<>(new TreeSet<>(context.keySet()));
-        if (kind == 0 && !keys.isEmpty()) {
-            changed.remove(pick(random, keys.toArray(String[]::new)));
-        } else if (kind == 1 && !keys.isEmpty()) {
-            changed.put(pick(random, keys.toArray(String[]::new)), "not the declared type");
-        } else {
-            changed.put("extra", 7L);
+        switch (kind) {
+            case 0 -> {
+                if (!keys.isEmpty()) {
+                    changed.remove(pick(random, keys.toArray(String[]::new)));
+                }
+            }
+            case 1 -> changed.put(keys.isEmpty() ? "extra" : pick(random, keys.toArray(String[]::new)),
+                    "not the declared type");
+            case 2 -> changed.put("extra", 7L);
+            case 3 -> changed.put(context.containsKey("source_ip") ? "source_ip" : "extra",
+                    new IpAddress(pick(random, ODD_IPS)));
+            case 4 -> changed.put(pick(random, "extra", "__extn"), Map.of(pick(random, "__entity", "__extn"), "x"));
+            case 5 -> changed.put("extra", EntityRef.user(pick(random, USERS)));
+            default -> {
+                Object nested = "leaf";
+                for (int depth = pick(random, 9, 200); depth > 0; depth--) {
+                    nested = Map.of("k", nested);
+                }
+                changed.put("extra", nested);
+            }
         }
         return changed;
     }
@@ -374,9 +439,9 @@ class CedarPolicyEngineDifferentialTest {
 
     private static Map<Action, Integer> requestsPerAction() {
         Map<Action, Integer> counts = new EnumMap<>(Action.class);
-        counts.put(Action.invoke_model, 4);
-        counts.put(Action.use_tool, 3);
-        counts.put(Action.use_skill, 2);
+        counts.put(Action.invoke_model, 6);
+        counts.put(Action.use_tool, 6);
+        counts.put(Action.use_skill, 4);
         counts.put(Action.read_unmasked, 8);
         counts.put(Action.approve, 2);
         counts.put(Action.read_session, 2);

@@ -12,7 +12,7 @@ import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** How the engine slices policies by action and remembers read_unmasked decisions, without changing any. */
+/** How the engine slices policies by action and resource, without changing any decision. */
 class CedarPolicyEngineSlicingTest {
     private static final String SCHEMA = RepoPaths.schemaText();
     private static final String EVERY_ACTION = """
@@ -32,13 +32,6 @@ class CedarPolicyEngineSlicingTest {
             @id("sessions-by-in")
             permit(principal, action in Policygate::Action::"read_session", resource);
             """;
-    private static final String PII_READERS = """
-            @id("pii-readers")
-            permit(principal in Policygate::Group::"pii-readers", action == Policygate::Action::"read_unmasked",
-                   resource is Policygate::DataClass)
-            when { context.direction == "reply" };
-            """;
-
     private static final String BASH = """
             @id("bash") @approval("approvers")
             forbid(principal, action == Policygate::Action::"use_tool", resource == Policygate::Tool::"bash")
@@ -60,12 +53,6 @@ class CedarPolicyEngineSlicingTest {
             files.put("p" + i + ".cedar", policies[i]);
         }
         return CedarPolicyEngine.fromSources(SCHEMA, files, tuning);
-    }
-
-    private static AuthzRequest readUnmasked(String user, String dataClass, Map<String, Object> resourceAttributes,
-                                             Map<String, Object> context) {
-        return new AuthzRequest(EntityRef.user(user), Set.of("pii-readers"), Action.read_unmasked,
-                EntityRef.dataClass(dataClass), resourceAttributes, context);
     }
 
     // ---- slicing ---------------------------------------------------------------------------------
@@ -216,75 +203,6 @@ class CedarPolicyEngineSlicingTest {
         assertThat(decision.outcome()).isEqualTo(Outcome.DENY);
         assertThat(decision.policyIds()).containsExactly("big-budget");
         assertThat(decision.approvalGroups()).isEmpty();
-    }
-
-    // ---- read_unmasked memo ----------------------------------------------------------------------
-
-    @Test
-    void decide_remembersReadUnmasked_perPrincipalGroupsResourceAndDirection() {
-        CedarPolicyEngine engine = engine(CedarPolicyEngine.Tuning.FAST, PII_READERS);
-
-        Decision first = engine.decide(readUnmasked("alice", "EMAIL", Map.of(), Contexts.readUnmasked("reply")));
-        Decision again = engine.decide(readUnmasked("alice", "EMAIL", Map.of(), Contexts.readUnmasked("reply")));
-        Decision prompt = engine.decide(readUnmasked("alice", "EMAIL", Map.of(), Contexts.readUnmasked("prompt")));
-
-        assertThat(first.outcome()).isEqualTo(Outcome.ALLOW);
-        assertThat(again).isEqualTo(first);
-        assertThat(prompt.outcome()).isEqualTo(Outcome.DENY);
-        assertThat(engine.memoisedDecisions()).isEqualTo(2);
-    }
-
-    @Test
-    void decide_doesNotRemember_whenTheDecisionCouldDependOnMoreThanTheKey() {
-        CedarPolicyEngine engine = engine(CedarPolicyEngine.Tuning.FAST, PII_READERS);
-
-        engine.decide(readUnmasked("alice", "EMAIL", Map.of("label", "x"), Contexts.readUnmasked("reply")));
-        engine.decide(readUnmasked("alice", "EMAIL", Map.of(), Map.of("direction", "reply", "extra", 1L)));
-        engine.decide(readUnmasked("alice", "EMAIL", Map.of(), Map.of("direction", 1L)));
-        engine.decide(readUnmasked("alice", "EMAIL", Map.of(), Map.of()));
-
-        assertThat(engine.memoisedDecisions()).isZero();
-    }
-
-    @Test
-    void decide_neverRemembersADecisionWithEvaluationErrors() {
-        // GIVEN a forbid that overflows for prompts, so it cannot be evaluated
-        CedarPolicyEngine engine = engine(CedarPolicyEngine.Tuning.FAST, PII_READERS, """
-                @id("overflows")
-                forbid(principal, action == Policygate::Action::"read_unmasked", resource)
-                when { if context.direction == "prompt" then 9223372036854775807 + 1 > 0 else false };
-                """);
-
-        Decision first = engine.decide(readUnmasked("alice", "EMAIL", Map.of(), Contexts.readUnmasked("prompt")));
-        Decision again = engine.decide(readUnmasked("alice", "EMAIL", Map.of(), Contexts.readUnmasked("prompt")));
-
-        assertThat(first.outcome()).isEqualTo(Outcome.DENY);
-        assertThat(first.messages()).containsExactly("policy overflows could not be evaluated");
-        assertThat(again).isEqualTo(first);
-        assertThat(engine.memoisedDecisions()).isZero();
-    }
-
-    @Test
-    void memo_forgetsEverything_whenFull() {
-        ReadUnmaskedMemo memo = new ReadUnmaskedMemo(2);
-        Decision allow = new Decision(Outcome.ALLOW, List.of("p"), List.of(), Set.of(), List.of());
-        for (String user : List.of("a", "b", "c")) {
-            memo.put(ReadUnmaskedMemo.keyOf(readUnmasked(user, "EMAIL", Map.of(), Contexts.readUnmasked("reply"))),
-                    allow);
-        }
-
-        assertThat(memo.size()).isEqualTo(1);
-        assertThat(memo.get(ReadUnmaskedMemo.keyOf(readUnmasked("c", "EMAIL", Map.of(),
-                Contexts.readUnmasked("reply"))))).isEqualTo(allow);
-    }
-
-    @Test
-    void decide_remembersNothing_withTheReferenceTuning() {
-        CedarPolicyEngine engine = engine(CedarPolicyEngine.Tuning.REFERENCE, PII_READERS);
-
-        engine.decide(readUnmasked("alice", "EMAIL", Map.of(), Contexts.readUnmasked("reply")));
-
-        assertThat(engine.memoisedDecisions()).isZero();
     }
 
     private static JsonNode json(String text) throws Exception {
