@@ -52,7 +52,8 @@ public final class AwsClients {
 
     private static AwsCredentialsProvider credentials(Target t) {
         return t.endpointOverride() == null ? DefaultCredentialsProvider.builder().build()
-                : StaticCredentialsProvider.create(AwsBasicCredentials.create("emulator", "emulator"));
+                // s3rver accepts only its own fixed key pair; dynalite accepts any
+                : StaticCredentialsProvider.create(AwsBasicCredentials.create("S3RVER", "S3RVER"));
     }
 
     public static DynamoDbClient dynamo(Target t) {

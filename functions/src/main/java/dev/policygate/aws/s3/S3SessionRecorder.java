@@ -82,7 +82,7 @@ public final class S3SessionRecorder implements SessionRecorder {
     /**
      * @throws IllegalArgumentException if the session id is not a {@link SessionIds} id or the
      *                                  summary has no start time
-     * @throws IOException              if the recording is too large or S3 refuses it
+     * @throws IOException              if the recording is too large, or S3 refuses or loses it
      */
     @Override
     public void write(SessionSummary summary, ObjectNode recording) throws IOException {
@@ -129,8 +129,9 @@ public final class S3SessionRecorder implements SessionRecorder {
             node = Json.mapper().readTree(json);
         } catch (JsonProcessingException e) {
             // Jackson's message quotes the offending text; only the location is safe to repeat
-            throw new IOException("recording " + location(key) + " is not valid JSON (line "
-                    + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")");
+            String at = e.getLocation() == null ? ""
+                    : " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")";
+            throw new IOException("recording " + location(key) + " is not valid JSON" + at);
         }
         if (!(node instanceof ObjectNode recording)) {
             throw new IOException("recording " + location(key) + " is not a JSON object");

@@ -449,7 +449,8 @@ public final class CedarPolicyEngine implements PolicyEngine {
             Set<Entity> entitySet = new HashSet<>(entities.values());
             Slice slice = slices.get(request.action()).forResource(resource);
             AuthorizationResponse response = ENGINE.isAuthorized(query, slice.policies(), entitySet);
-            if (memo != null && !slice.readsContext() && response.type == AuthorizationResponse.SuccessOrFailure.Success) {
+            boolean parsed = response.type == AuthorizationResponse.SuccessOrFailure.Success;
+            if (memo != null && !slice.readsContext() && parsed) {
                 // Cedar parsed this context, so later contexts with the same addresses parse as well.
                 memo.acceptAddresses(request.context());
             }

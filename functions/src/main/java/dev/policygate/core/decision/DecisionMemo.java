@@ -93,7 +93,7 @@ final class DecisionMemo {
 
     /** Remembers {@code decision} unless it carries evaluation errors. */
     void put(Key key, Decision decision) {
-        if (false) {
+        if (!decision.errors().isEmpty()) {
             return;
         }
         if (decisions.size() >= capacity) {

@@ -106,7 +106,9 @@ final class FakeAnthropicApi implements AutoCloseable {
         start.putArray("content");
         start.putNull("stop_reason");
         ((ObjectNode) start.get("usage")).put("output_tokens", 1);
-        event(out, "message_start", Json.mapper().createObjectNode().put("type", "message_start").set("message", start));
+        ObjectNode messageStart = Json.mapper().createObjectNode().put("type", "message_start");
+        messageStart.set("message", start);
+        event(out, "message_start", messageStart);
         event(out, "content_block_start", Json.mapper().readTree(
                 "{\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}"));
         event(out, "ping", Json.mapper().readTree("{\"type\":\"ping\"}"));

@@ -79,7 +79,8 @@ class GatewayHandlerTest {
         env.put(AwsSettings.TABLE, TABLE);
         env.put(AwsSettings.BUCKET, BUCKET);
         env.put(AwsSettings.UPSTREAM_URL, anthropic.baseUrl().toString());
-        env.put(AwsSettings.API_KEY_SECRET_ARN, "arn:aws:secretsmanager:eu-west-1:123456789012:secret:anthropic-AbCdEf");
+        // not read: the emulator wiring takes the upstream key directly
+        env.put(AwsSettings.API_KEY_SECRET_ARN, "arn:aws:secretsmanager:eu-west-1:123456789012:secret:unused-AbCdEf");
         env.put(AwsSettings.PUBLIC_URL, "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/prod");
         env.put(AwsSettings.MAX_BODY_BYTES, Integer.toString(MAX_BODY_BYTES));
         AwsSettings settings = AwsSettings.fromEnvironment(env);

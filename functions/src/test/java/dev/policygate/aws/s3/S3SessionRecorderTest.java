@@ -28,7 +28,9 @@ import java.io.IOException;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
@@ -208,6 +210,19 @@ class S3SessionRecorderTest {
     }
 
     @Test
+    void read_refusesAStoredObjectOverTheBound_beforeDecompressingIt() throws Exception {
+        // GIVEN a 4 KiB object that does not compress, under a recorder bounded to 1 KiB
+        String id = ids.next();
+        byte[] noise = new byte[4096];
+        new Random(7).nextBytes(noise);
+        putRaw(keyOf(id), noise);
+        S3SessionRecorder bounded = new S3SessionRecorder(s3, BUCKET, null, 1024);
+        // WHEN it is read THEN its stored size alone refuses it (not a gzip error)
+        assertThatThrownBy(() -> bounded.read(summary(id, SessionStatus.COMPLETED, STARTED)))
+                .isInstanceOf(IOException.class).hasMessageEndingWith("exceeds 1024 bytes");
+    }
+
+    @Test
     void write_replacesTheRecording_soTheCompletedOneWinsOverThePendingOne() throws Exception {
         // GIVEN a session recorded while it waits for approval
         S3SessionRecorder recorder = new S3SessionRecorder(s3, BUCKET, null);
@@ -277,6 +292,18 @@ class S3SessionRecorderTest {
         putRaw(keyOf(id), gz);
         S3SessionRecorder recorder = new S3SessionRecorder(s3, BUCKET, null);
         // WHEN it is read THEN it is refused
+        assertThatThrownBy(() -> recorder.read(summary(id, SessionStatus.COMPLETED, STARTED)))
+                .isInstanceOf(IOException.class).hasMessageEndingWith("is not valid gzip");
+    }
+
+    @Test
+    void read_refusesATruncatedRecording() throws Exception {
+        // GIVEN the first half of a gzipped recording, as a cut-off upload could leave it
+        String id = ids.next();
+        byte[] gz = gzip(Json.mapper().writeValueAsBytes(recording(id, "y".repeat(4096))));
+        putRaw(keyOf(id), Arrays.copyOf(gz, gz.length / 2));
+        S3SessionRecorder recorder = new S3SessionRecorder(s3, BUCKET, null);
+        // WHEN it is read THEN it is refused rather than returned in part
         assertThatThrownBy(() -> recorder.read(summary(id, SessionStatus.COMPLETED, STARTED)))
                 .isInstanceOf(IOException.class).hasMessageEndingWith("is not valid gzip");
     }

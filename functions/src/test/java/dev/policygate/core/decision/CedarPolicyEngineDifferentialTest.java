@@ -137,7 +137,8 @@ class CedarPolicyEngineDifferentialTest {
                     // Half the questions come again: as they were, or with another context (masking, tool lists).
                     boolean again = !asked.isEmpty() && random.nextBoolean();
                     boolean anotherContext = again && random.nextBoolean();
-                    AuthzRequest request = again ? asked.get(random.nextInt(asked.size())) : randomRequest(random, action);
+                    AuthzRequest request = again ? asked.get(random.nextInt(asked.size()))
+                            : randomRequest(random, action);
                     if (anotherContext) {
                         request = new AuthzRequest(request.principal(), request.principalParents(), action,
                                 request.resource(), request.resourceAttributes(),
@@ -172,7 +173,6 @@ class CedarPolicyEngineDifferentialTest {
             assertThat(reference.memoHits()).isZero();
         }
 
-        System.out.println("STATS compared=" + compared + " memoised=" + memoised + " hits=" + hits + " another=" + hitsWithAnotherContext + " byRead=" + memoisableActionDecisionsByContextRead + " rejected=" + contextRejectedOnContextFreeSlice + " outcomes=" + outcomes + " errors=" + withErrors + " valid=" + validSets);
         // THEN the comparison was not vacuous: most sets were valid, and every kind of answer occurred
         assertThat(validSets).as("valid policy sets of %d", generated).isGreaterThanOrEqualTo(generated * 9 / 10);
         assertThat(compared).isGreaterThanOrEqualTo(MIN_COMPARED_DECISIONS);

@@ -251,7 +251,7 @@ class CedarPolicyEngineMemoTest {
         readsContext.put("permit(principal, action, resource) when { context has stream };", true);
         readsContext.put("permit(principal, action, resource) when { principal in context.group };", true);
         readsContext.put("permit(principal, action, resource) unless { context.approval.granted };", true);
-        readsContext.put("permit(principal, action, resource) when { true } unless { [context.stream].contains(true) };", true);
+        readsContext.put("permit(principal, action, resource) unless { [context.stream].contains(true) };", true);
         for (Map.Entry<String, Boolean> policy : readsContext.entrySet()) {
             String est = PolicySet.parsePolicies(policy.getKey()).policies.iterator().next().toJson();
             assertThat(ContextUse.readsContext(est)).as(policy.getKey()).isEqualTo(policy.getValue());
