@@ -67,7 +67,13 @@ public final class HttpClaudeUpstream implements ClaudeUpstream {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl + request.path()))
                 .timeout(timeout)
                 .header("accept", request.stream() ? "text/event-stream" : "application/json");
-        String key = apiKey.get();
+        String key;
+        try {
+            key = apiKey.get();
+        } catch (RuntimeException e) {
+            // e.g. Secrets Manager unreachable: an upstream failure (502), never the secret's details
+            throw new UpstreamException(UpstreamException.Kind.CONNECT, "the upstream credential is unavailable", null);
+        }
         if (key != null && !key.isEmpty()) {
             b.header("x-api-key", key);
         }

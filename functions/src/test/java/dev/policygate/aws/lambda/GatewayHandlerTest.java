@@ -397,6 +397,26 @@ class GatewayHandlerTest {
         assertThat(json(response.getBody()).path("error").path("type").asText()).isEqualTo("not_found_error");
     }
 
+    @Test
+    void getRecording_returnsTheMaskedExchangeFromS3_toItsOwnerOnly() throws IOException {
+        // GIVEN a completed request by the developer
+        String earlier = sessionId(handler.handleRequest(ProxyEvents.load("messages-post.json", developerKey), null));
+
+        // WHEN the developer, then the contractor, read its recording
+        APIGatewayProxyResponseEvent own = handler.handleRequest(
+                ProxyEvents.forSession(ProxyEvents.load("session-recording-get.json", developerKey), earlier), null);
+        APIGatewayProxyResponseEvent other = handler.handleRequest(
+                ProxyEvents.forSession(ProxyEvents.load("session-recording-get.json", contractorKey), earlier), null);
+
+        // THEN the owner gets the masked exchange, and the contractor nothing
+        assertThat(own.getStatusCode()).isEqualTo(200);
+        JsonNode rec = json(own.getBody());
+        assertThat(rec.path("session_id").asText()).isEqualTo(earlier);
+        assertThat(rec.path("decision").path("outcome").asText()).isEqualTo("ALLOW");
+        assertThat(rec.path("reply").path("content").get(0).path("text").asText()).isEqualTo(MASKED_REPLY);
+        assertThat(other.getStatusCode()).isEqualTo(404);
+    }
+
     // ------------------------------------------------------------------ helpers
 
     private static JsonNode json(String text) {
