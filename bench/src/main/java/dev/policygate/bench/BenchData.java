@@ -1,6 +1,11 @@
 package dev.policygate.bench;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.policygate.core.decision.CedarPolicyEngine;
+import dev.policygate.core.json.Json;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -10,7 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
 
-/** Inputs shared by the benchmarks: realistic text, a sized policy set, the repo's schema. */
+/** Inputs shared by the benchmarks: realistic text, Messages requests and replies, a sized policy set. */
 final class BenchData {
     private static final String[] WORDS = ("the quarterly report shows revenue growth across regions and the team "
             + "should review the figures before the board meeting next week while customers asked about delivery "
@@ -85,6 +90,52 @@ final class BenchData {
                 throw new IllegalStateException("expected " + total + " policies, got " + engine.policyCount());
             }
             return engine;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * A Messages request for {@code claude-sonnet-4-5} with 3 custom tools and one user turn of
+     * {@code promptChars} chars of text (an entity every 400 chars or so).
+     */
+    static ObjectNode messagesRequest(int promptChars) {
+        ObjectNode req = Json.mapper().createObjectNode();
+        req.put("model", "claude-sonnet-4-5");
+        req.put("max_tokens", 1024);
+        ArrayNode tools = req.putArray("tools");
+        for (String t : new String[]{"get_weather", "search_docs", "create_ticket"}) {
+            ObjectNode tool = tools.addObject();
+            tool.put("name", t);
+            tool.put("description", "Tool " + t);
+            tool.putObject("input_schema").put("type", "object");
+        }
+        req.putArray("messages").addObject().put("role", "user").put("content", text(promptChars, 400, 1));
+        return req;
+    }
+
+    /** A complete Messages reply with one text block of {@code textChars} chars (an entity every 600 or so). */
+    static ObjectNode messagesReply(int textChars) {
+        ObjectNode reply = Json.mapper().createObjectNode();
+        reply.put("id", "msg_1").put("type", "message").put("role", "assistant").put("model", "claude-sonnet-4-5");
+        reply.putArray("content").addObject().put("type", "text").put("text", text(textChars, 600, 2));
+        reply.put("stop_reason", "end_turn");
+        reply.putObject("usage").put("input_tokens", 1000).put("output_tokens", 2000);
+        return reply;
+    }
+
+    static byte[] bytes(JsonNode node) {
+        try {
+            return Json.mapper().writeValueAsBytes(node);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A sample event of the repo's {@code events/} folder. */
+    static byte[] event(String relativePath) {
+        try {
+            return Files.readAllBytes(root().resolve("events").resolve(relativePath));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -1,6 +1,5 @@
 package dev.policygate.bench;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.policygate.core.analysis.AnalysedRequest;
 import dev.policygate.core.analysis.RequestAnalyzer;
@@ -12,7 +11,6 @@ import dev.policygate.core.decision.Decision;
 import dev.policygate.core.decision.EntityRef;
 import dev.policygate.core.detect.DataClass;
 import dev.policygate.core.detect.DetectorSet;
-import dev.policygate.core.json.Json;
 import dev.policygate.core.masking.MaskingConfig;
 import dev.policygate.core.masking.ReplyMasker;
 import dev.policygate.core.masking.TextMasker;
@@ -61,29 +59,14 @@ public class GatewayOverheadBench {
     private String promptForDecide;
 
     @Setup
-    public void setUp() throws Exception {
+    public void setUp() {
         engine = BenchData.policies(policies);
         DetectorSet detectors = DetectorSet.builtIns();
         analyzer = new RequestAnalyzer(detectors);
         replyMasker = new ReplyMasker(new TextMasker(detectors, MaskingConfig.defaults(new byte[32])));
-        ObjectNode req = Json.mapper().createObjectNode();
-        req.put("model", "claude-sonnet-4-5");
-        req.put("max_tokens", 1024);
-        ArrayNode tools = req.putArray("tools");
-        for (String t : new String[]{"get_weather", "search_docs", "create_ticket"}) {
-            ObjectNode tool = tools.addObject();
-            tool.put("name", t);
-            tool.put("description", "Tool " + t);
-            tool.putObject("input_schema").put("type", "object");
-        }
-        req.putArray("messages").addObject().put("role", "user").put("content", BenchData.text(4096, 400, 1));
-        requestBody = Json.mapper().writeValueAsBytes(req);
+        requestBody = BenchData.bytes(BenchData.messagesRequest(4096));
         promptForDecide = analyzer.analyse(requestBody, RequestAnalyzer.Operation.MESSAGES).normalisedPrompt();
-        reply = Json.mapper().createObjectNode();
-        reply.put("id", "msg_1").put("type", "message").put("role", "assistant").put("model", "claude-sonnet-4-5");
-        reply.putArray("content").addObject().put("type", "text").put("text", BenchData.text(8192, 600, 2));
-        reply.put("stop_reason", "end_turn");
-        reply.putObject("usage").put("input_tokens", 1000).put("output_tokens", 2000);
+        reply = BenchData.messagesReply(8192);
     }
 
     @Benchmark

@@ -205,7 +205,50 @@ public final class Main implements Runnable {
         }
     }
 
-    @Command(name = "sessions", description = "Read recorded sessions (local data dir).",
+    /** Where sessions are read from: the local data dir, or DynamoDB + S3 when a table is given. */
+    static final class StoreOptions {
+        @Option(names = "--data-dir", defaultValue = DEFAULT_DATA_DIR, description = "Local sessions (default ${DEFAULT-VALUE}).")
+        Path dataDir;
+        @Option(names = "--table", defaultValue = "${env:POLICYGATE_TABLE}", description = "DynamoDB table (AWS mode; env POLICYGATE_TABLE).")
+        String table;
+        @Option(names = "--bucket", defaultValue = "${env:POLICYGATE_BUCKET}", description = "S3 recordings bucket (AWS mode; env POLICYGATE_BUCKET).")
+        String bucket;
+        @Option(names = "--region", defaultValue = "${env:AWS_REGION}", description = "AWS region (env AWS_REGION).")
+        String region;
+        @Option(names = "--dynamodb-endpoint", hidden = true, description = "Emulator endpoint (tests).")
+        URI dynamoEndpoint;
+        @Option(names = "--s3-endpoint", hidden = true, description = "Emulator endpoint (tests).")
+        URI s3Endpoint;
+
+        dev.policygate.core.session.SessionStore open() throws java.io.IOException {
+            if (table == null || table.isBlank()) {
+                return FileSessionStore.open(dataDir);
+            }
+            if (bucket == null || bucket.isBlank()) {
+                throw new IllegalArgumentException("--bucket (or POLICYGATE_BUCKET) is required with --table");
+            }
+            dev.policygate.aws.AwsClients.Target dynamo = dynamoEndpoint != null
+                    ? dev.policygate.aws.AwsClients.Target.emulator(dynamoEndpoint)
+                    : dev.policygate.aws.AwsClients.Target.aws(requireRegion());
+            dev.policygate.aws.AwsClients.Target s3 = s3Endpoint != null
+                    ? dev.policygate.aws.AwsClients.Target.emulator(s3Endpoint)
+                    : dev.policygate.aws.AwsClients.Target.aws(requireRegion());
+            return new dev.policygate.core.session.SplitSessionStore(
+                    new dev.policygate.aws.dynamodb.DynamoSessionIndex(dev.policygate.aws.AwsClients.dynamo(dynamo),
+                            table, Duration.ofDays(400)),
+                    new dev.policygate.aws.s3.S3SessionRecorder(dev.policygate.aws.AwsClients.s3(s3), bucket, null),
+                    java.util.concurrent.ForkJoinPool.commonPool());
+        }
+
+        private String requireRegion() {
+            if (region == null || region.isBlank()) {
+                throw new IllegalArgumentException("--region (or AWS_REGION) is required with --table");
+            }
+            return region;
+        }
+    }
+
+    @Command(name = "sessions", description = "Read recorded sessions (local data dir, or DynamoDB + S3 with --table).",
             subcommands = {Sessions.ListSessions.class, Sessions.Show.class})
     static final class Sessions implements Runnable {
         @Override
@@ -215,8 +258,8 @@ public final class Main implements Runnable {
 
         @Command(name = "list", description = "List sessions, newest first.")
         static final class ListSessions implements Callable<Integer> {
-            @Option(names = "--data-dir", defaultValue = DEFAULT_DATA_DIR)
-            Path dataDir;
+            @CommandLine.Mixin
+            StoreOptions store;
             @Option(names = "--principal")
             String principal;
             @Option(names = "--status")
@@ -232,7 +275,7 @@ public final class Main implements Runnable {
 
             @Override
             public Integer call() throws Exception {
-                var page = FileSessionStore.open(dataDir).list(new dev.policygate.core.session.SessionQuery(principal,
+                var page = store.open().list(new dev.policygate.core.session.SessionQuery(principal,
                         status, decision == null ? null : decision.toUpperCase(java.util.Locale.ROOT), from, to, limit,
                         null), s -> true);
                 for (var s : page.sessions()) {
@@ -247,14 +290,14 @@ public final class Main implements Runnable {
 
         @Command(name = "show", description = "Print one session's recording (masked content only).")
         static final class Show implements Callable<Integer> {
-            @Option(names = "--data-dir", defaultValue = DEFAULT_DATA_DIR)
-            Path dataDir;
+            @CommandLine.Mixin
+            StoreOptions store;
             @CommandLine.Parameters(index = "0", description = "The session id.")
             String id;
 
             @Override
             public Integer call() throws Exception {
-                var rec = FileSessionStore.open(dataDir).recording(id);
+                var rec = store.open().recording(id);
                 if (rec.isEmpty()) {
                     System.err.println("no such session: " + id);
                     return 1;
@@ -297,8 +340,8 @@ public final class Main implements Runnable {
         static final class Replay implements Callable<Integer> {
             @Option(names = "--policies", required = true, description = "The candidate policy folder.")
             Path policies;
-            @Option(names = "--data-dir", defaultValue = DEFAULT_DATA_DIR, description = "Local sessions (default ${DEFAULT-VALUE}).")
-            Path dataDir;
+            @CommandLine.Mixin
+            StoreOptions store;
             @Option(names = "--from", description = "ISO-8601 instant, e.g. 2026-11-18T00:00:00Z.")
             Instant from;
             @Option(names = "--to", description = "ISO-8601 instant (exclusive).")
@@ -311,7 +354,7 @@ public final class Main implements Runnable {
                 CedarPolicyEngine candidate = CedarPolicyEngine.load(policies);
                 dev.policygate.core.replay.PolicyReplay.Report r = new dev.policygate.core.replay.PolicyReplay(
                         candidate, dev.policygate.core.detect.DetectorSet.builtIns())
-                        .replay(FileSessionStore.open(dataDir), from, to, max);
+                        .replay(store.open(), from, to, max);
                 for (dev.policygate.core.replay.PolicyReplay.Change c : r.changes()) {
                     System.out.println(c.sessionId() + "  " + c.startedAt() + "  " + c.principal() + "  " + c.model()
                             + "  " + c.recorded() + " -> " + c.replayed() + "  " + c.policyIds()
