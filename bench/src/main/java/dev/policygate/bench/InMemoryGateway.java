@@ -1,5 +1,6 @@
 package dev.policygate.bench;
 
+import dev.policygate.aws.lambda.AwsSettings;
 import dev.policygate.core.analysis.RequestAnalyzer;
 import dev.policygate.core.auth.ApiKeyRecord;
 import dev.policygate.core.auth.ApiKeys;
@@ -27,8 +28,9 @@ import java.util.concurrent.Executors;
  */
 final class InMemoryGateway implements AutoCloseable {
     static final String PRINCIPAL = "dev";
-    /** LambdaWiring's limits (package-private there): 4 MB reply, 1 MB SSE event, 20 s long-poll. */
-    static final int MAX_BODY_BYTES = 6 * 1024 * 1024;
+    /** The function's default body limit. */
+    static final int MAX_BODY_BYTES = AwsSettings.DEFAULT_MAX_BODY_BYTES;
+    // LambdaWiring's own limits, package-private there
     private static final int MAX_REPLY_BYTES = 4 * 1024 * 1024;
     private static final int MAX_SSE_EVENT_BYTES = 1024 * 1024;
     private static final Duration SESSION_WAIT_MAX = Duration.ofSeconds(20);

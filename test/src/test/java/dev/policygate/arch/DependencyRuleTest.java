@@ -35,6 +35,13 @@ class DependencyRuleTest {
     }
 
     @Test
+    void awsAdaptersAndHandlers_doNotDependOnTheLocalServer() {
+        noClasses().that().resideInAPackage("dev.policygate.aws..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.policygate.local..", "com.sun.net.httpserver..")
+                .check(CLASSES);
+    }
+
+    @Test
     void adapters_doNotDependOnTheLocalServer() {
         noClasses().that().resideInAPackage("dev.policygate.adapters..")
                 .should().dependOnClassesThat().resideInAPackage("dev.policygate.local..")

@@ -4,10 +4,9 @@ import com.amazonaws.services.lambda.runtime.events.APIGatewayProxyRequestEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayProxyResponseEvent;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.policygate.aws.AwsClients;
 import dev.policygate.aws.dynamodb.DynamoApiKeyStore;
 import dev.policygate.aws.dynamodb.PolicygateTable;
-import dev.policygate.aws.testing.Emulator;
+import dev.policygate.aws.testing.AwsBackend;
 import dev.policygate.core.auth.ApiKeyRecord;
 import dev.policygate.core.auth.ApiKeys;
 import dev.policygate.core.json.Json;
@@ -15,18 +14,12 @@ import dev.policygate.core.session.SessionIds;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.S3Configuration;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.net.URI;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -39,8 +32,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * {@link GatewayHandler} end to end: API Gateway proxy events from {@code events/apigateway/}
- * go through the handler built from {@link AwsSettings}, with the session index in dynalite, the
- * recordings in s3rver and a fake Anthropic API, all on 127.0.0.1.
+ * go through the handler built from {@link AwsSettings}, with the session index in DynamoDB, the
+ * recordings in S3 and a fake Anthropic API, all on 127.0.0.1. DynamoDB and S3 come from the
+ * {@link AwsBackend}: dynalite and s3rver by default, LocalStack under {@code mvn -Plocalstack}
+ * (skipped where no Docker engine runs). The suite is the same for both.
  */
 class GatewayHandlerTest {
     private static final String TABLE = "policygate";
@@ -52,8 +47,7 @@ class GatewayHandlerTest {
     private static final int MAX_BODY_BYTES = 16 * 1024;
     private static final String SESSION_HEADER = "x-policygate-session-id";
 
-    private static Emulator dynalite;
-    private static Emulator s3rver;
+    private static AwsBackend backend;
     private static FakeAnthropicApi anthropic;
     private static DynamoDbClient dynamo;
     private static S3Client s3;
@@ -63,11 +57,10 @@ class GatewayHandlerTest {
 
     @BeforeAll
     static void start() throws IOException {
-        dynalite = Emulator.dynalite();
-        s3rver = Emulator.s3rver();
+        backend = AwsBackend.start();
         anthropic = new FakeAnthropicApi();
-        dynamo = AwsClients.dynamo(AwsClients.Target.emulator(dynalite.endpoint()));
-        s3 = s3rverClient(s3rver.endpoint());
+        dynamo = backend.newDynamoClient();
+        s3 = backend.newS3Client();
         PolicygateTable.create(dynamo, TABLE);
         s3.createBucket(b -> b.bucket(BUCKET));
         DynamoApiKeyStore keys = new DynamoApiKeyStore(dynamo, TABLE);
@@ -99,27 +92,9 @@ class GatewayHandlerTest {
         if (s3 != null) {
             s3.close();
         }
-        if (dynalite != null) {
-            dynalite.close();
+        if (backend != null) {
+            backend.close();
         }
-        if (s3rver != null) {
-            s3rver.close();
-        }
-    }
-
-    /**
-     * An S3 client built as {@code AwsClients.s3} builds one for an emulator (path-style, no
-     * aws-chunked framing), but signing with s3rver's one accepted key pair, S3RVER/S3RVER.
-     */
-    private static S3Client s3rverClient(URI endpoint) {
-        return S3Client.builder()
-                .region(Region.US_EAST_1)
-                .httpClient(UrlConnectionHttpClient.builder().build())
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("S3RVER", "S3RVER")))
-                .endpointOverride(endpoint)
-                .forcePathStyle(true)
-                .serviceConfiguration(S3Configuration.builder().chunkedEncodingEnabled(false).build())
-                .build();
     }
 
     private static String newKey(DynamoApiKeyStore keys, String principal, Set<String> groups, String email) {
