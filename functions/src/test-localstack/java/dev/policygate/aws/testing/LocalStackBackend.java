@@ -9,13 +9,13 @@ import org.testcontainers.localstack.LocalStackContainer;
 import org.testcontainers.utility.DockerImageName;
 
 import java.net.URI;
+import java.util.Optional;
 
 /**
  * LocalStack in Docker through Testcontainers, with DynamoDB and S3 only, its edge port published
  * on 127.0.0.1. It compiles only under the {@code localstack} Maven profile, and
- * {@link AwsBackend#start()} loads it by name. Without a Docker engine it aborts the calling
- * suite, which JUnit reports as skipped. It supports a local Docker engine only: the endpoint is
- * the loopback address.
+ * {@link AwsBackend} loads it by name. Without a Docker engine {@link AwsBackendAvailable} skips
+ * the suite. It supports a local Docker engine only: the endpoint is the loopback address.
  */
 final class LocalStackBackend implements AwsBackend {
     static final String NO_DOCKER = "LocalStack suite skipped: no Docker engine on this machine";
@@ -31,8 +31,12 @@ final class LocalStackBackend implements AwsBackend {
         this.endpoint = URI.create("http://127.0.0.1:" + container.getMappedPort(EDGE_PORT));
     }
 
+    static Optional<String> unavailableReason() {
+        return DockerClientFactory.instance().isDockerAvailable() ? Optional.empty() : Optional.of(NO_DOCKER);
+    }
+
     static AwsBackend start() {
-        Assumptions.assumeTrue(DockerClientFactory.instance().isDockerAvailable(), NO_DOCKER);
+        Assumptions.assumeTrue(unavailableReason().isEmpty(), NO_DOCKER);
         LocalStackContainer container = new LocalStackContainer(IMAGE)
                 .withServices("dynamodb", "s3")
                 // Testcontainers publishes on every interface; the tests' services stay on loopback
@@ -45,11 +49,6 @@ final class LocalStackBackend implements AwsBackend {
             container.stop();
             throw e;
         }
-    }
-
-    @Override
-    public String name() {
-        return "localstack";
     }
 
     @Override

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.policygate.aws.dynamodb.DynamoApiKeyStore;
 import dev.policygate.aws.dynamodb.PolicygateTable;
 import dev.policygate.aws.testing.AwsBackend;
+import dev.policygate.aws.testing.AwsBackendAvailable;
 import dev.policygate.core.auth.ApiKeyRecord;
 import dev.policygate.core.auth.ApiKeys;
 import dev.policygate.core.json.Json;
@@ -37,6 +38,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@link AwsBackend}: dynalite and s3rver by default, LocalStack under {@code mvn -Plocalstack}
  * (skipped where no Docker engine runs). The suite is the same for both.
  */
+@AwsBackendAvailable
 class GatewayHandlerTest {
     private static final String TABLE = "policygate";
     private static final String BUCKET = "policygate-recordings";

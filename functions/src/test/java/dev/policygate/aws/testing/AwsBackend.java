@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.net.URI;
+import java.util.Optional;
 
 /**
  * Where an end-to-end suite finds DynamoDB and S3: dynalite and s3rver by default, or LocalStack
@@ -23,20 +24,24 @@ public interface AwsBackend extends AutoCloseable {
 
     /**
      * Starts the backend {@value #PROPERTY} names. A LocalStack backend on a machine without a
-     * Docker engine throws JUnit's {@code TestAbortedException}, so the calling suite is
-     * reported as skipped, not failed.
+     * Docker engine throws JUnit's {@code TestAbortedException} instead; suites should rather be
+     * annotated {@link AwsBackendAvailable}, which reports each of their tests as skipped.
      */
     static AwsBackend start() throws IOException {
-        String name = System.getProperty(PROPERTY, "emulator");
-        return switch (name) {
+        return switch (selected()) {
             case "emulator" -> EmulatorBackend.start();
-            case "localstack" -> startLocalStack();
-            default -> throw new IllegalArgumentException(PROPERTY + "=" + name + ": expected emulator or localstack");
+            default -> (AwsBackend) callLocalStack("start");
         };
     }
 
-    /** A short name for messages: {@code emulator} or {@code localstack}. */
-    String name();
+    /** Why the selected backend cannot start here (LocalStack without Docker), or empty. */
+    @SuppressWarnings("unchecked")
+    static Optional<String> unavailableReason() throws IOException {
+        return switch (selected()) {
+            case "emulator" -> Optional.empty();
+            default -> (Optional<String>) callLocalStack("unavailableReason");
+        };
+    }
 
     URI dynamoEndpoint();
 
@@ -55,20 +60,29 @@ public interface AwsBackend extends AutoCloseable {
     @Override
     void close();
 
+    private static String selected() {
+        String name = System.getProperty(PROPERTY, "emulator");
+        if (!name.equals("emulator") && !name.equals("localstack")) {
+            throw new IllegalArgumentException(PROPERTY + "=" + name + ": expected emulator or localstack");
+        }
+        return name;
+    }
+
     /**
-     * Loads {@code LocalStackBackend} by name: it compiles only under the {@code localstack}
-     * profile, which alone brings Testcontainers, so the default build must not reference it.
+     * Calls a static method of {@code LocalStackBackend}, loaded by name: it compiles only under
+     * the {@code localstack} profile, which alone brings Testcontainers, so the default build
+     * must not reference it.
      */
-    private static AwsBackend startLocalStack() throws IOException {
-        Method start;
+    private static Object callLocalStack(String method) throws IOException {
+        Method m;
         try {
-            start = Class.forName("dev.policygate.aws.testing.LocalStackBackend").getDeclaredMethod("start");
+            m = Class.forName("dev.policygate.aws.testing.LocalStackBackend").getDeclaredMethod(method);
         } catch (ClassNotFoundException | NoSuchMethodException e) {
             throw new IllegalStateException(PROPERTY + "=localstack needs the localstack Maven profile "
                     + "(mvn -Plocalstack), which compiles LocalStackBackend and brings Testcontainers", e);
         }
         try {
-            return (AwsBackend) start.invoke(null);
+            return m.invoke(null);
         } catch (InvocationTargetException e) {
             // rethrown as is, so that an aborted assumption still reads as a skip
             Throwable cause = e.getCause();
@@ -81,9 +95,9 @@ public interface AwsBackend extends AutoCloseable {
             if (cause instanceof IOException io) {
                 throw io;
             }
-            throw new IllegalStateException("LocalStack did not start", cause);
+            throw new IllegalStateException("LocalStackBackend." + method + "() failed", cause);
         } catch (IllegalAccessException e) {
-            throw new IllegalStateException("LocalStackBackend.start() is not accessible", e);
+            throw new IllegalStateException("LocalStackBackend." + method + "() is not accessible", e);
         }
     }
 }

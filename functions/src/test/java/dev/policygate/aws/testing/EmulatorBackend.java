@@ -24,11 +24,6 @@ final class EmulatorBackend implements AwsBackend {
     }
 
     @Override
-    public String name() {
-        return "emulator";
-    }
-
-    @Override
     public URI dynamoEndpoint() {
         return dynalite.endpoint();
     }
