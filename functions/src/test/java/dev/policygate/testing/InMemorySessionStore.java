@@ -19,11 +19,15 @@ public final class InMemorySessionStore implements SessionStore {
     public final Map<String, SessionSummary> index = new ConcurrentSkipListMap<>();
     public final Map<String, ObjectNode> recordings = new ConcurrentSkipListMap<>();
     public volatile boolean failBegin;
+    public volatile boolean collideBegin;
 
     @Override
     public void begin(SessionSummary s) throws IOException {
         if (failBegin) {
             throw new IOException("injected write-ahead failure");
+        }
+        if (collideBegin) {
+            throw new IllegalStateException("session id already exists: " + s.id());
         }
         index.put(s.id(), s);
     }

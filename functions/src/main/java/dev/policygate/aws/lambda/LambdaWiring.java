@@ -123,7 +123,7 @@ final class LambdaWiring {
         // SessionIds' SecureRandom is created here, before a snapshot: the JDK's default NativePRNG
         // mixes fresh /dev/urandom bytes into every call, so restored copies do not repeat ids
         return new Gateway(config, auth, policies, analyzer, masker, upstream, sessions, null, Clock.systemUTC(),
-                background);
+                background).withMetrics(new EmfMetrics(System.out, Clock.systemUTC()));
     }
 
     /** The override folder if set, else the policies bundled in the jar. Fails fast if invalid. */

@@ -100,6 +100,7 @@ public final class Gateway implements ApprovalListener {
     private final ExecutorService background;
     private final Pattern modelPattern;
     private final Map<String, Held> held = new ConcurrentHashMap<>();
+    private volatile GatewayMetrics metrics = GatewayMetrics.NONE;
     private final Map<String, ObjectNode> ownerReplies = java.util.Collections.synchronizedMap(
             new java.util.LinkedHashMap<>(16, 0.75f, false) {
                 @Override
@@ -134,6 +135,12 @@ public final class Gateway implements ApprovalListener {
         if (approvals != null) {
             approvals.setListener(this);
         }
+    }
+
+    /** Sets where operational counters go (default: nowhere). */
+    public Gateway withMetrics(GatewayMetrics metrics) {
+        this.metrics = metrics == null ? GatewayMetrics.NONE : metrics;
+        return this;
     }
 
     /** Handles one HTTP request. Never throws: every failure becomes an Anthropic-shaped error. */
@@ -488,10 +495,12 @@ public final class Gateway implements ApprovalListener {
             sessions.begin(ex.summary());
         } catch (IOException | RuntimeException e) {
             if (config.failOpen()) {
+                metrics.count(GatewayMetrics.WRITE_AHEAD_FAIL_OPEN);
                 LOG.warning("session " + ex.id + ": write-ahead failed (" + e.getClass().getSimpleName()
                         + "); forwarding anyway because fail-open is configured");
                 return;
             }
+            metrics.count(GatewayMetrics.WRITE_AHEAD_FAILED);
             LOG.warning("session " + ex.id + ": write-ahead failed (" + e.getClass().getSimpleName()
                     + "); refusing to forward");
             throw new GatewayError(503, "api_error", "The session could not be recorded, so the request was not "
@@ -1023,6 +1032,7 @@ public final class Gateway implements ApprovalListener {
                 sessions.complete(ex.summary(), ex.recording());
             }
         } catch (IOException | RuntimeException e) {
+            metrics.count(GatewayMetrics.RECORDING_FAILED);
             LOG.log(Level.SEVERE, "session " + ex.id + ": recording failed (" + e.getClass().getSimpleName() + ")");
         }
     }

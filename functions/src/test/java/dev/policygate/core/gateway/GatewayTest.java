@@ -267,6 +267,32 @@ class GatewayTest {
     }
 
     @Test
+    void writeAheadFailure_withFailOpen_forwards_countsAMetric_andStillRecordsTheSession() throws IOException {
+        java.util.List<String> counted = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Gateway failOpen = new Gateway(new GatewayConfig(6 * 1024 * 1024, 32 * 1024 * 1024, 1024 * 1024,
+                GatewayConfig.DEFAULT_MODEL_PATTERN, "http://127.0.0.1:1", true, Duration.ofSeconds(1)),
+                headers -> new Principal("dev", Set.of("developers"), "dev@example.com", "policygate:key", "k",
+                        Principal.Method.API_KEY), POLICIES, new RequestAnalyzer(DetectorSet.builtIns()),
+                new TextMasker(DetectorSet.builtIns(), MaskingConfig.defaults(new byte[32])), upstream, sessions, null,
+                Clock.systemUTC(), Executors.newSingleThreadExecutor()).withMetrics(counted::add);
+        sessions.failBegin = true;
+        GatewayResponse r = failOpen.handle(new GatewayRequest("POST", "/v1/messages", Map.of(), Map.of(),
+                messages("", "hello").getBytes(StandardCharsets.UTF_8), false, "127.0.0.1"));
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(upstream.sent).hasSize(1);
+        assertThat(counted).containsExactly(GatewayMetrics.WRITE_AHEAD_FAIL_OPEN);
+        assertThat(sessionOf(r).status()).isEqualTo(SessionStatus.COMPLETED);
+    }
+
+    @Test
+    void writeAheadCollision_isRefused_andNothingIsForwardedTwice() throws IOException {
+        sessions.collideBegin = true;
+        GatewayResponse r = post("dev-key", messages("", "hello"));
+        assertThat(r.status()).isEqualTo(503);
+        assertThat(upstream.sent).isEmpty();
+    }
+
+    @Test
     void unmaskableReply_isNeverReturned() throws IOException {
         upstream.body = "[\"not\", \"a message\"]";
         GatewayResponse r = post("dev-key", messages("", "hello"));
