@@ -23,6 +23,7 @@ import dev.policygate.core.decision.Outcome;
 import dev.policygate.core.decision.PolicyEngine;
 import dev.policygate.core.detect.DataClass;
 import dev.policygate.core.json.Json;
+import dev.policygate.core.masking.MaskReport;
 import dev.policygate.core.masking.MaskingException;
 import dev.policygate.core.masking.ReplyMasker;
 import dev.policygate.core.masking.SseEvent;
@@ -400,9 +401,14 @@ public final class Gateway implements ApprovalListener {
     private byte[] maskReply(Exchange ex, Principal p, ObjectNode message) {
         try {
             ObjectNode forCaller = message.deepCopy();
-            replyMasker.maskMessage(forCaller, replyDecider(p)).masked().forEach(c -> ex.maskedInReply.add(c.name()));
-            ObjectNode forRecord = forCaller.deepCopy();
-            replyMasker.maskMessage(forRecord, UnmaskDecider.MASK_ALL);
+            MaskReport report = replyMasker.maskMessage(forCaller, replyDecider(p));
+            report.masked().forEach(c -> ex.maskedInReply.add(c.name()));
+            ObjectNode forRecord = forCaller;
+            if (!report.masked().containsAll(report.detected())) {
+                // the caller may see some class unmasked; the recording never does
+                forRecord = forCaller.deepCopy();
+                replyMasker.maskMessage(forRecord, UnmaskDecider.MASK_ALL);
+            }
             ex.reply = forRecord;
             JsonNode usage = message.get("usage");
             if (usage instanceof ObjectNode u) {
@@ -463,8 +469,11 @@ public final class Gateway implements ApprovalListener {
                 try {
                     ObjectNode assembled = m.assembledMessage();
                     if (assembled != null) {
-                        ObjectNode rec = assembled.deepCopy();
-                        replyMasker.maskMessage(rec, UnmaskDecider.MASK_ALL);
+                        ObjectNode rec = assembled;
+                        if (!m.masked().containsAll(m.detected())) {
+                            rec = assembled.deepCopy();
+                            replyMasker.maskMessage(rec, UnmaskDecider.MASK_ALL);
+                        }
                         ex.reply = rec;
                         if (rec.get("usage") instanceof ObjectNode u) {
                             ex.usage = u;
