@@ -32,7 +32,48 @@ public final class GatewayAuthenticator implements PrincipalResolver {
 
     @Override
     public Principal authenticate(Map<String, String> headers) throws AuthenticationException {
-        String credential = credential(headers == null ? Map.of() : headers);
+        Map<String, String> h = headers == null ? Map.of() : headers;
+        String apiKey = blankToNull(h.get("x-api-key"));
+        String bearer = bearer(blankToNull(h.get("authorization")));
+        if (apiKey != null && bearer != null && !MessageDigest.isEqual(
+                apiKey.getBytes(StandardCharsets.US_ASCII), bearer.getBytes(StandardCharsets.US_ASCII))) {
+            return eitherOf(apiKey, bearer);
+        }
+        return authenticateOne(credential(h));
+    }
+
+    /**
+     * Two different credentials: SDKs send {@code authorization: Bearer <api key>} and callers
+     * add {@code x-api-key}, or Claude Code has both a stale API key and an auth token. The one
+     * that authenticates wins; if both do and name different principals, the request is
+     * ambiguous and refused. Neither credential is ever forwarded upstream.
+     */
+    private Principal eitherOf(String apiKey, String bearer) throws AuthenticationException {
+        requireWellFormed(apiKey);
+        requireWellFormed(bearer);
+        Principal fromKey = null;
+        AuthenticationException keyFailure = null;
+        try {
+            fromKey = authenticateOne(apiKey);
+        } catch (AuthenticationException e) {
+            keyFailure = e;
+        }
+        Principal fromBearer = null;
+        try {
+            fromBearer = authenticateOne(bearer);
+        } catch (AuthenticationException e) {
+            if (fromKey == null) {
+                throw keyFailure;
+            }
+        }
+        if (fromKey != null && fromBearer != null && !fromKey.id().equals(fromBearer.id())) {
+            throw new AuthenticationException(Reason.MALFORMED,
+                    "x-api-key and authorization name different principals: send one credential.");
+        }
+        return fromKey != null ? fromKey : fromBearer;
+    }
+
+    private Principal authenticateOne(String credential) throws AuthenticationException {
         if (looksLikeJwt(credential)) {
             if (jwt.isEmpty()) {
                 throw new AuthenticationException(Reason.INVALID,
@@ -75,11 +116,6 @@ public final class GatewayAuthenticator implements PrincipalResolver {
         }
         if (bearer != null) {
             requireWellFormed(bearer);
-        }
-        if (apiKey != null && bearer != null && !MessageDigest.isEqual(
-                apiKey.getBytes(StandardCharsets.US_ASCII), bearer.getBytes(StandardCharsets.US_ASCII))) {
-            throw new AuthenticationException(Reason.MALFORMED,
-                    "x-api-key and authorization carry different credentials: send one credential.");
         }
         String credential = apiKey != null ? apiKey : bearer;
         if (credential == null) {

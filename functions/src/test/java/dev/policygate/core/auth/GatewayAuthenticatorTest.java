@@ -75,14 +75,33 @@ class GatewayAuthenticatorTest {
     }
 
     @Test
-    void authenticate_reportsMalformed_whenHeadersCarryDifferentCredentials() {
+    void authenticate_usesTheCredentialThatWorks_whenTheHeadersDiffer() throws AuthenticationException {
+        // GIVEN an SDK that sends "authorization: Bearer <something else>" beside our x-api-key
         String key = storeKey("svc-ci", false);
         String other = ApiKeys.newKey();
 
-        AuthenticationException e = rejected(authenticator,
-                Map.of("x-api-key", key, "authorization", "Bearer " + other), Reason.MALFORMED, key);
+        // THEN the gateway key authenticates, whichever header carries it
+        assertThat(authenticator.authenticate(Map.of("x-api-key", key, "authorization", "Bearer " + other)).id())
+                .isEqualTo("svc-ci");
+        assertThat(authenticator.authenticate(Map.of("x-api-key", "sk-ant-stale", "authorization", "Bearer " + key))
+                .id()).isEqualTo("svc-ci");
+    }
 
-        assertThat(e.getMessage()).contains("send one credential").doesNotContain(other);
+    @Test
+    void authenticate_refusesTwoValidCredentialsForDifferentPrincipals() {
+        String key = storeKey("svc-a", false);
+        String second = storeKey("svc-b", false);
+
+        AuthenticationException e = rejected(authenticator,
+                Map.of("x-api-key", key, "authorization", "Bearer " + second), Reason.MALFORMED, key);
+
+        assertThat(e.getMessage()).contains("send one credential").doesNotContain(second);
+    }
+
+    @Test
+    void authenticate_reportsTheKeyFailure_whenNeitherDifferingCredentialWorks() {
+        rejected(authenticator, Map.of("x-api-key", ApiKeys.newKey(), "authorization", "Bearer " + ApiKeys.newKey()),
+                Reason.UNKNOWN_KEY, "pgk_");
     }
 
     @Test
