@@ -92,6 +92,11 @@ public final class DetectorSet {
      * JWTs, which are whitespace-free and have their own hold rules) that a streaming masker
      * must hold back so that no entity is split between an emitted and a held part.
      */
+    /** Whether policy authors added patterns (which may span spaces and words). */
+    public boolean hasCustomPatterns() {
+        return !custom.isEmpty();
+    }
+
     public int maxEntityLength() {
         return BuiltInScanner.MAX_ENTITY;
     }

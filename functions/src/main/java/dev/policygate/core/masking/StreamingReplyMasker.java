@@ -432,9 +432,14 @@ public final class StreamingReplyMasker {
             int cut = end;
             boolean forceKey = false;
             if (!last) {
-                cut = end - holdBack;
+                // built-in entities are one token, or short groups of digits and capitals split by
+                // single spaces (cards, phones, IBANs): only such a tail can still grow into one.
+                // Custom patterns may span words, so with them the whole hold-back window stays.
+                cut = masker.detectors().hasCustomPatterns() ? end - holdBack : pendingStart();
                 if (end - tokenStart <= TOKEN_HOLD_LIMIT) {
                     cut = Math.min(cut, tokenStart);
+                } else {
+                    cut = Math.max(cut, end - holdBack);
                 }
                 int key = openKeyStart();
                 if (key >= 0) {
@@ -472,6 +477,34 @@ public final class StreamingReplyMasker {
             }
             trim();
             return out.toString();
+        }
+
+        /**
+         * The absolute start of the tail that later text could still turn into an entity: the
+         * trailing token, extended backwards over short groups of digits, capitals and phone
+         * punctuation separated by single spaces ("+44 20 7946 0958", "4111 1111 1111 1111").
+         */
+        private int pendingStart() {
+            int j = Math.max(tokenStart, sent) - base;
+            int floor = Math.max(sent - base, buf.length() - holdBack);
+            while (j - 1 > floor && buf.charAt(j - 1) == ' ') {
+                int k = j - 2;
+                while (k >= floor && k > j - 9 && isGroupChar(buf.charAt(k))) {
+                    k--;
+                }
+                int groupLength = (j - 2) - k;
+                boolean startsAtBoundary = k < floor || Character.isWhitespace(buf.charAt(k));
+                if (groupLength < 1 || groupLength > 6 || !startsAtBoundary) {
+                    break;
+                }
+                j = k + 1;
+            }
+            return base + j;
+        }
+
+        private static boolean isGroupChar(char c) {
+            return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || c == '(' || c == ')' || c == '+' || c == '-'
+                    || c == '.';
         }
 
         /** The absolute start of a private-key block that is still open, or -1. */
