@@ -789,8 +789,8 @@ public final class Gateway implements ApprovalListener {
                 s.status().name()), Contexts.readSession())).allowed();
     }
 
-    private GatewayResponse getSession(Exchange ex, GatewayRequest req, String id) {
-        Principal p = authenticate(ex, req);
+    /** The session, if it exists and the caller may read it; else the same 404 either way (no oracle). */
+    private SessionSummary readableSession(Principal p, String id) {
         if (!SessionIds.isValid(id)) {
             throw GatewayError.notFound("Session not found.");
         }
@@ -798,7 +798,12 @@ public final class Gateway implements ApprovalListener {
         if (found.isEmpty() || !mayRead(p, found.get())) {
             throw GatewayError.notFound("Session not found.");
         }
-        SessionSummary s = found.get();
+        return found.get();
+    }
+
+    private GatewayResponse getSession(Exchange ex, GatewayRequest req, String id) {
+        Principal p = authenticate(ex, req);
+        SessionSummary s = readableSession(p, id);
         long waitSeconds = parseWait(req.query().get("wait"));
         if (waitSeconds > 0 && !s.status().terminal() && waiters.tryAcquire()) {
             try {
@@ -852,14 +857,7 @@ public final class Gateway implements ApprovalListener {
 
     /** The full recorded exchange (masked content only), for the owner or anyone allowed read_session. */
     private GatewayResponse getRecording(Exchange ex, GatewayRequest req, String id) {
-        Principal p = authenticate(ex, req);
-        if (!SessionIds.isValid(id)) {
-            throw GatewayError.notFound("Session not found.");
-        }
-        Optional<SessionSummary> found = sessions.summary(id);
-        if (found.isEmpty() || !mayRead(p, found.get())) {
-            throw GatewayError.notFound("Session not found.");
-        }
+        readableSession(authenticate(ex, req), id);
         Optional<ObjectNode> rec;
         try {
             rec = sessions.recording(id);
