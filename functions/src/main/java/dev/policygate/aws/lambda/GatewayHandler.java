@@ -153,12 +153,27 @@ public final class GatewayHandler implements RequestHandler<APIGatewayProxyReque
         }
     }
 
+    /**
+     * Largest SSE body returned from one invocation. Lambda's response limit is 6 MB after JSON
+     * escaping, which can double a body; beyond this the stream is cut, the client gets an SSE
+     * {@code error} event, and the session is recorded as failed (not as a success).
+     */
+    static final int MAX_STREAM_BYTES = 2_800_000;
+    private static final byte[] TOO_LARGE_EVENT = ("event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":"
+            + "\"api_error\",\"message\":\"The streamed reply is larger than a Lambda response can carry; use a "
+            + "smaller max_tokens.\"}}\n\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+
     private static byte[] drain(GatewayResponse.StreamingBody streamingBody) {
         ByteArrayOutputStream buffer = new ByteArrayOutputStream(16 * 1024);
+        boolean[] cut = new boolean[1];
         try {
             streamingBody.writeTo(new ResponseSink() {
                 @Override
-                public void write(byte[] bytes) {
+                public void write(byte[] bytes) throws IOException {
+                    if (cut[0] || buffer.size() + bytes.length > MAX_STREAM_BYTES) {
+                        cut[0] = true;
+                        throw new IOException("the streamed reply exceeds the Lambda response limit");
+                    }
                     buffer.write(bytes, 0, bytes.length);
                 }
 
@@ -168,8 +183,11 @@ public final class GatewayHandler implements RequestHandler<APIGatewayProxyReque
                 }
             });
         } catch (IOException e) {
-            // the sink is memory and cannot fail: this is a bug, not a client going away
+            // the sink throws only when the cap is reached, and the gateway catches that itself
             throw new UncheckedIOException(e);
+        }
+        if (cut[0]) {
+            buffer.write(TOO_LARGE_EVENT, 0, TOO_LARGE_EVENT.length);
         }
         return buffer.toByteArray();
     }

@@ -92,7 +92,8 @@ public final class S3SessionRecorder implements SessionRecorder {
         PutObjectRequest.Builder put = PutObjectRequest.builder().bucket(bucket).key(key)
                 .contentType(CONTENT_TYPE).contentEncoding(CONTENT_ENCODING);
         if (kmsKeyId != null) {
-            put.serverSideEncryption(ServerSideEncryption.AWS_KMS).ssekmsKeyId(kmsKeyId);
+            // a bucket key: one KMS call per data key, not per object (recordings are frequent)
+            put.serverSideEncryption(ServerSideEncryption.AWS_KMS).ssekmsKeyId(kmsKeyId).bucketKeyEnabled(true);
         }
         try {
             // a provider, not fromBytes: the SDK re-reads the body on retries without copying it

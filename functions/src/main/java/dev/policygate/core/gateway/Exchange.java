@@ -44,6 +44,8 @@ final class Exchange {
     String upstreamRequestId;
     Instant endedAt;
     final List<ObjectNode> approvalTrail = new ArrayList<>();
+    /** Set when the write-ahead collided with another session's id: nothing is written under it. */
+    volatile boolean doNotRecord;
 
     Exchange(String id, String route, Instant startedAt, String sourceIp) {
         this.id = id;

@@ -239,6 +239,10 @@ public final class Gateway implements ApprovalListener {
             ex.principal = p;
             return p;
         } catch (AuthenticationException e) {
+            if (e.reason() == AuthenticationException.Reason.UNAVAILABLE) {
+                // our key store or the identity provider is down: not the caller's fault, and retryable
+                throw new GatewayError(503, "api_error", "Credentials cannot be checked right now. Try again later.");
+            }
             throw new GatewayError(401, "authentication_error", e.getMessage());
         }
     }
@@ -444,7 +448,7 @@ public final class Gateway implements ApprovalListener {
                     failure = "The upstream stream ended before message_stop.";
                 }
             } catch (UncheckedIOException e) {
-                failure = "The client disconnected.";
+                failure = "The client connection ended, or the response reached its size limit.";
                 failureType = null;
             } catch (MaskingException e) {
                 failure = "The reply could not be masked, so the stream was stopped.";
@@ -502,6 +506,13 @@ public final class Gateway implements ApprovalListener {
         ex.status = SessionStatus.IN_FLIGHT;
         try {
             sessions.begin(ex.summary());
+        } catch (IllegalStateException collision) {
+            // another session owns this id: never record (and so overwrite) under it
+            ex.doNotRecord = true;
+            metrics.count(GatewayMetrics.WRITE_AHEAD_FAILED);
+            LOG.severe("session " + ex.id + ": id collision in the session index; refusing to forward");
+            throw new GatewayError(503, "api_error", "The session could not be recorded, so the request was not "
+                    + "forwarded. Try again.");
         } catch (IOException | RuntimeException e) {
             if (config.failOpen()) {
                 metrics.count(GatewayMetrics.WRITE_AHEAD_FAIL_OPEN);
@@ -735,6 +746,7 @@ public final class Gateway implements ApprovalListener {
 
     private GatewayResponse models(Exchange ex, GatewayRequest req) {
         Principal p = authenticate(ex, req);
+        writeAhead(ex);
         UpstreamResponse resp = callUpstream(ex, new UpstreamRequest("GET", "/v1/models" + modelsQuery(req), null,
                 anthropicHeaders(req), false));
         try (resp) {
@@ -808,8 +820,11 @@ public final class Gateway implements ApprovalListener {
         if (waitSeconds > 0 && !s.status().terminal() && waiters.tryAcquire()) {
             try {
                 long deadline = System.nanoTime() + waitSeconds * 1_000_000_000L;
+                long pause = 100;
                 while (!s.status().terminal() && System.nanoTime() < deadline) {
-                    Thread.sleep(100);
+                    Thread.sleep(pause);
+                    // back off: each look is a strongly consistent read on AWS
+                    pause = Math.min(1000, pause * 2);
                     s = sessions.summary(id).orElse(s);
                 }
             } catch (InterruptedException e) {
@@ -920,8 +935,18 @@ public final class Gateway implements ApprovalListener {
         if (principal != null && principal.length() > 256) {
             throw GatewayError.invalid("principal: too long");
         }
-        SessionQuery query = new SessionQuery(principal, status, decision, instant(q, "from"), instant(q, "to"),
-                limit, cursor);
+        Instant from = instant(q, "from");
+        Instant to = instant(q, "to");
+        Instant earliest = Instant.EPOCH;
+        Instant latest = clock.instant().plus(java.time.Duration.ofDays(1));
+        if ((from != null && (from.isBefore(earliest) || from.isAfter(latest)))
+                || (to != null && (to.isBefore(earliest) || to.isAfter(latest)))) {
+            throw GatewayError.invalid("from/to: must lie between 1970-01-01 and tomorrow");
+        }
+        if (from != null && to != null && !from.isBefore(to)) {
+            throw GatewayError.invalid("from: must be before to");
+        }
+        SessionQuery query = new SessionQuery(principal, status, decision, from, to, limit, cursor);
         SessionPage page = sessions.list(query, s -> mayRead(p, s));
         ObjectNode body = Json.mapper().createObjectNode();
         ArrayNode data = body.putArray("data");
@@ -1034,6 +1059,9 @@ public final class Gateway implements ApprovalListener {
     }
 
     private void record(Exchange ex) {
+        if (ex.doNotRecord) {
+            return;
+        }
         try {
             synchronized (ex) {
                 sessions.complete(ex.summary(), ex.recording());

@@ -45,6 +45,9 @@ public final class SplitSessionStore implements SessionStore {
             index.update(summary);
         } catch (IOException e) {
             indexFailure = e;
+        } catch (RuntimeException e) {
+            // still wait for the put below: a Lambda must not return with an upload in flight
+            indexFailure = new IOException("index update failed", e);
         }
         try {
             put.join();

@@ -59,7 +59,10 @@ final class FakeAnthropicApi implements AutoCloseable {
                         .put("input_tokens", 19));
                 case "/v1/messages" -> {
                     JsonNode request = Json.mapper().readTree(body);
-                    String text = "echo: " + lastUserText(request);
+                    String prompt = lastUserText(request);
+                    // "make N words" asks for a long reply (response-size tests) without a long request
+                    java.util.regex.Matcher big = java.util.regex.Pattern.compile("make (\\d{1,7}) words").matcher(prompt);
+                    String text = big.matches() ? "word ".repeat(Integer.parseInt(big.group(1))) : "echo: " + prompt;
                     if (request.path("stream").asBoolean(false)) {
                         stream(ex, request.path("model").asText(), text);
                     } else {

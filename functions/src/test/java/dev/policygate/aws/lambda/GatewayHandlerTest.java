@@ -139,6 +139,25 @@ class GatewayHandlerTest {
     }
 
     @Test
+    void postMessages_withAStreamTooLargeForALambdaResponse_isCutWithAnErrorEvent_andRecordedAsFailed()
+            throws IOException {
+        // GIVEN a streamed echo of a prompt whose framed SSE exceeds what one invocation may return
+        APIGatewayProxyRequestEvent event = ProxyEvents.load("messages-stream.json", developerKey);
+        ObjectNode body = (ObjectNode) json(event.getBody());
+        ((ObjectNode) body.get("messages").get(0)).put("content", "make 60000 words");
+        event.setBody(body.toString());
+        event.setIsBase64Encoded(false);
+
+        // WHEN the handler runs
+        APIGatewayProxyResponseEvent response = handler.handleRequest(event, null);
+
+        // THEN the body stays under the cap and ends with an error event, and the session is FAILED
+        assertThat(response.getBody().length()).isLessThanOrEqualTo(GatewayHandler.MAX_STREAM_BYTES + 1024);
+        assertThat(response.getBody()).endsWith("\n\n").contains("event: error").doesNotContain("message_stop");
+        assertSession(sessionId(response), "FAILED", "ALLOW");
+    }
+
+    @Test
     void postMessages_withStreamTrue_returnsTheWholeEventStream_framedAndMasked() throws IOException {
         // GIVEN a streaming request (the Java runtime cannot stream, so the handler relays it whole)
         APIGatewayProxyRequestEvent event = ProxyEvents.load("messages-stream.json", developerKey);

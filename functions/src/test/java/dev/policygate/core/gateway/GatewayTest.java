@@ -125,6 +125,9 @@ class GatewayTest {
                 POLICIES, Clock.systemUTC(), Duration.ofMinutes(5), "http://127.0.0.1:1", scheduler);
         DetectorSet detectors = DetectorSet.builtIns();
         gateway = new Gateway(GatewayConfig.defaults("http://127.0.0.1:1"), headers -> {
+            if ("down-key".equals(headers.get("x-api-key"))) {
+                throw new AuthenticationException(AuthenticationException.Reason.UNAVAILABLE, "keys unavailable");
+            }
             Principal p = users.get(headers.get("x-api-key"));
             if (p == null) {
                 throw new AuthenticationException(AuthenticationException.Reason.UNKNOWN_KEY, "invalid x-api-key");
@@ -242,6 +245,27 @@ class GatewayTest {
                 messages("", "hi").getBytes(StandardCharsets.UTF_8), false, "127.0.0.1"));
         assertThat(r.status()).isEqualTo(400);
         assertThat(upstream.sent).isEmpty();
+    }
+
+    @Test
+    void keyStoreOutage_isA503_notTheCallersAuthenticationError() throws IOException {
+        GatewayResponse r = post("down-key", messages("", "hello"));
+        assertThat(r.status()).isEqualTo(503);
+        assertThat(json(r).path("error").path("type").asText()).isEqualTo("api_error");
+        assertThat(sessionOf(r).status()).isEqualTo(SessionStatus.FAILED);
+    }
+
+    @Test
+    void sessionListing_rejectsTimesOutsideTheRecordedEra_andEmptyRanges() {
+        for (String q : List.of("+10000-01-01T00:00:00Z", "1969-12-31T00:00:00Z")) {
+            GatewayResponse r = gateway.handle(new GatewayRequest("GET", "/v1/sessions", Map.of("from", q),
+                    Map.of("x-api-key", "dev-key"), null, false, "127.0.0.1"));
+            assertThat(r.status()).as(q).isEqualTo(400);
+        }
+        GatewayResponse empty = gateway.handle(new GatewayRequest("GET", "/v1/sessions",
+                Map.of("from", "2026-01-02T00:00:00Z", "to", "2026-01-01T00:00:00Z"), Map.of("x-api-key", "dev-key"),
+                null, false, "127.0.0.1"));
+        assertThat(empty.status()).isEqualTo(400);
     }
 
     @Test
