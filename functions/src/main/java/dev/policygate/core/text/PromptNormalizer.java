@@ -33,7 +33,7 @@ public final class PromptNormalizer {
             if (c >= 0x80) {
                 return normaliseUnicode(s);
             }
-            if ((c >= 'A' && c <= 'Z') || (isAsciiSpace(c) && (c != ' ' || prev == ' '))) {
+            if ((c >= 'A' && c <= 'Z') || (isAsciiSpace(c) && (c != ' ' || prev == ' ')) || isAsciiControl(c)) {
                 dirty = true;
             }
             prev = c;
@@ -55,6 +55,10 @@ public final class PromptNormalizer {
                 pendingSpace = len > 0;
                 continue;
             }
+            if (isAsciiControl(c)) {
+                // invisible: "del\u0001ete" must read as "delete"
+                continue;
+            }
             if (pendingSpace) {
                 out[len++] = ' ';
                 pendingSpace = false;
@@ -62,6 +66,10 @@ public final class PromptNormalizer {
             out[len++] = (c >= 'A' && c <= 'Z') ? (char) (c + 32) : c;
         }
         return new String(out, 0, len);
+    }
+
+    private static boolean isAsciiControl(char c) {
+        return (c < 0x20 && !isAsciiSpace(c)) || c == 0x7F;
     }
 
     private static boolean isAsciiSpace(char c) {
@@ -89,7 +97,10 @@ public final class PromptNormalizer {
             }
             int folded = Homoglyphs.fold(cp);
             if (folded < 0) {
-                folded = Character.toLowerCase(cp);
+                // fold after lowercasing too: the table lists many look-alikes by their small form
+                int lower = Character.toLowerCase(cp);
+                int foldedLower = Homoglyphs.fold(lower);
+                folded = foldedLower < 0 ? lower : foldedLower;
             }
             if (pendingSpace) {
                 out.append(' ');
@@ -116,13 +127,15 @@ public final class PromptNormalizer {
             case Character.NON_SPACING_MARK:
             case Character.ENCLOSING_MARK:
             case Character.FORMAT:
+            case Character.CONTROL: // whitespace controls were handled before; the rest are invisible
                 return true;
             default:
                 break;
         }
         // Default_Ignorable_Code_Point members that are not Cf/Mn: Hangul fillers, Khmer
         // inherent vowels, Mongolian selectors, unassigned reserved ranges and tags
-        return cp == 0x115F || cp == 0x1160 || cp == 0x17B4 || cp == 0x17B5
+        // U+2800 BRAILLE PATTERN BLANK renders as a blank but is a symbol: drop it too
+        return cp == 0x2800 || cp == 0x115F || cp == 0x1160 || cp == 0x17B4 || cp == 0x17B5
                 || (cp >= 0x180B && cp <= 0x180F) || cp == 0x3164 || cp == 0xFFA0
                 || (cp >= 0xFFF0 && cp <= 0xFFF8) || (cp >= 0xE0000 && cp <= 0xE0FFF)
                 || (cp >= 0x2065 && cp <= 0x2069);
