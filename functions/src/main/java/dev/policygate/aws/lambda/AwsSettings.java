@@ -3,10 +3,8 @@ package dev.policygate.aws.lambda;
 import dev.policygate.core.auth.OidcConfig;
 import dev.policygate.core.decision.CedarPolicyEngine;
 
-import java.net.InetAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -213,20 +211,9 @@ public record AwsSettings(String region, String table, String bucket, String kms
     }
 
     private static boolean isLoopback(String host) {
-        String h = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
-        if (h.equalsIgnoreCase("localhost")) {
-            return true;
-        }
-        // literal addresses only: resolving a name would make the configuration depend on DNS
-        if (!h.matches("[0-9.]+|[0-9A-Fa-f:]+")) {
-            return false;
-        }
-        try {
-            return InetAddress.getByName(h).isLoopbackAddress();
-        } catch (UnknownHostException e) {
-            return false;
-        }
+        return dev.policygate.core.auth.OidcConfig.isLoopback(host);
     }
+
 
     private static String text(String s) {
         return s == null ? "" : s;

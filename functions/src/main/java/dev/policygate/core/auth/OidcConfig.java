@@ -73,7 +73,8 @@ public record OidcConfig(String issuer, String audience, URI jwksUri, String gro
         }
     }
 
-    private static boolean isLoopback(String host) {
+    /** Whether {@code host} is a literal loopback address or "localhost" (never resolved through DNS). */
+    public static boolean isLoopback(String host) {
         String h = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
         if (h.equalsIgnoreCase("localhost")) {
             return true;

@@ -228,7 +228,7 @@ class SplitSessionStoreTest {
 
         @Override
         public SessionPage list(SessionQuery query, Predicate<SessionSummary> visible) {
-            throw new UnsupportedOperationException("not used here");
+            throw new AssertionError("the split store never lists through this fake");
         }
     }
 
