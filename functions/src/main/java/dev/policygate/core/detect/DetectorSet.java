@@ -50,8 +50,9 @@ public final class DetectorSet {
     }
 
     /**
-     * Non-overlapping detections sorted by start. On overlap the earlier-starting detection wins,
-     * then the longer one; on an identical range a secret wins over personal data.
+     * Non-overlapping detections sorted by start. Overlapping candidates merge into one detection
+     * covering their union, so nothing either found is left unmasked; its class is the first
+     * candidate's (earlier start, then longer), unless a later one is a secret and it is not.
      */
     public List<Detection> scan(CharSequence text) {
         String s = text.toString();
@@ -77,14 +78,24 @@ public final class DetectorSet {
         }
         found.sort(ORDER);
         List<Detection> kept = new ArrayList<>(found.size());
-        int lastEnd = -1;
         for (Detection d : found) {
-            if (d.start() >= lastEnd) {
+            Detection last = kept.isEmpty() ? null : kept.get(kept.size() - 1);
+            if (last == null || d.start() >= last.end()) {
                 kept.add(d);
-                lastEnd = d.end();
+            } else if (d.end() > last.end() || (d.dataClass().kind() == DataClass.Kind.SECRET
+                    && last.dataClass().kind() != DataClass.Kind.SECRET)) {
+                // overlapping candidates merge: the union is masked, and a secret inside wins the
+                // class (a token in "https://gho_...@github.com" is an API key, not an email)
+                DataClass cls = last.dataClass().kind() == DataClass.Kind.SECRET ? last.dataClass() : d.dataClass();
+                kept.set(kept.size() - 1, new Detection(cls, last.start(), Math.max(last.end(), d.end())));
             }
         }
         return List.copyOf(kept);
+    }
+
+    /** Whether policy authors added patterns (which may span spaces and words). */
+    public boolean hasCustomPatterns() {
+        return !custom.isEmpty();
     }
 
     /**
@@ -92,11 +103,6 @@ public final class DetectorSet {
      * JWTs, which are whitespace-free and have their own hold rules) that a streaming masker
      * must hold back so that no entity is split between an emitted and a held part.
      */
-    /** Whether policy authors added patterns (which may span spaces and words). */
-    public boolean hasCustomPatterns() {
-        return !custom.isEmpty();
-    }
-
     public int maxEntityLength() {
         return BuiltInScanner.MAX_ENTITY;
     }
