@@ -64,8 +64,16 @@ public final class HttpClaudeUpstream implements ClaudeUpstream {
 
     @Override
     public UpstreamResponse send(UpstreamRequest request) throws UpstreamException {
+        Duration wait = timeout;
+        if (request.deadline() != null) {
+            Duration left = Duration.between(java.time.Instant.now(), request.deadline());
+            if (left.isNegative() || left.isZero()) {
+                throw new UpstreamException(UpstreamException.Kind.TIMEOUT, "no time left before the deadline", null);
+            }
+            wait = left.compareTo(timeout) < 0 ? left : timeout;
+        }
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl + request.path()))
-                .timeout(timeout)
+                .timeout(wait)
                 .header("accept", request.stream() ? "text/event-stream" : "application/json");
         String key;
         try {
@@ -93,7 +101,7 @@ public final class HttpClaudeUpstream implements ClaudeUpstream {
                 }
             }
             return new UpstreamResponse(resp.statusCode(), headers,
-                    new IdleTimeoutInputStream(resp.body(), idleTimeout, WATCHDOG));
+                    new IdleTimeoutInputStream(resp.body(), idleTimeout, request.deadline(), WATCHDOG));
         } catch (HttpConnectTimeoutException e) {
             throw new UpstreamException(UpstreamException.Kind.CONNECT, "connect timed out", null);
         } catch (HttpTimeoutException e) {

@@ -20,16 +20,23 @@ final class IdleTimeoutInputStream extends FilterInputStream {
     private final ScheduledFuture<?> watchdog;
     private volatile long lastActivity = System.nanoTime();
     private volatile boolean timedOut;
+    private final long deadlineNanos;
+    private final boolean hasDeadline;
 
-    IdleTimeoutInputStream(InputStream in, Duration idle, ScheduledExecutorService timer) {
+    /** @param deadline when the whole body must have arrived, or null */
+    IdleTimeoutInputStream(InputStream in, Duration idle, java.time.Instant deadline, ScheduledExecutorService timer) {
         super(in);
         this.idleNanos = idle.toNanos();
+        this.hasDeadline = deadline != null;
+        this.deadlineNanos = deadline == null ? 0
+                : System.nanoTime() + Math.max(0, Duration.between(java.time.Instant.now(), deadline).toNanos());
         long period = Math.max(10, Math.min(1000, idle.toMillis() / 4));
         this.watchdog = timer.scheduleAtFixedRate(this::check, period, period, TimeUnit.MILLISECONDS);
     }
 
     private void check() {
-        if (System.nanoTime() - lastActivity > idleNanos) {
+        long now = System.nanoTime();
+        if (now - lastActivity > idleNanos || (hasDeadline && now - deadlineNanos > 0)) {
             timedOut = true;
             watchdog.cancel(false);
             try {
@@ -41,8 +48,8 @@ final class IdleTimeoutInputStream extends FilterInputStream {
     }
 
     private IOException timeout() {
-        return new UpstreamException(UpstreamException.Kind.TIMEOUT, "no data from the upstream within "
-                + Duration.ofNanos(idleNanos).toSeconds() + " s", null);
+        return new UpstreamException(UpstreamException.Kind.TIMEOUT, "the upstream reply did not complete in time",
+                null);
     }
 
     @Override

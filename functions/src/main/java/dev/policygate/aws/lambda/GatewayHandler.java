@@ -67,10 +67,15 @@ public final class GatewayHandler implements RequestHandler<APIGatewayProxyReque
         this.maxBodyBytes = maxBodyBytes;
     }
 
+    /** Time kept back from the invocation's remaining time, to record the outcome before Lambda stops. */
+    static final long RECORDING_RESERVE_MS = 3_000;
+
     @Override
     public APIGatewayProxyResponseEvent handleRequest(APIGatewayProxyRequestEvent event, Context context) {
+        java.time.Instant deadline = context == null ? null : java.time.Instant.now().plusMillis(
+                Math.max(0, context.getRemainingTimeInMillis() - RECORDING_RESERVE_MS));
         return toProxyResponse(gateway.handle(toGatewayRequest(
-                event == null ? new APIGatewayProxyRequestEvent() : event, maxBodyBytes)));
+                event == null ? new APIGatewayProxyRequestEvent() : event, maxBodyBytes), deadline));
     }
 
     static GatewayRequest toGatewayRequest(APIGatewayProxyRequestEvent event, int maxBodyBytes) {

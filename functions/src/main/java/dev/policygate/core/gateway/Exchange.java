@@ -46,6 +46,8 @@ final class Exchange {
     final List<ObjectNode> approvalTrail = new ArrayList<>();
     /** Set when the write-ahead collided with another session's id: nothing is written under it. */
     volatile boolean doNotRecord;
+    /** When the reply must be complete (the invocation's remaining time), or null. */
+    java.time.Instant deadline;
 
     Exchange(String id, String route, Instant startedAt, String sourceIp) {
         this.id = id;

@@ -146,7 +146,17 @@ public final class Gateway implements ApprovalListener {
 
     /** Handles one HTTP request. Never throws: every failure becomes an Anthropic-shaped error. */
     public GatewayResponse handle(GatewayRequest req) {
+        return handle(req, null);
+    }
+
+    /**
+     * Handles one HTTP request that must be answered by {@code deadline} (for a Lambda, its
+     * remaining time less what recording needs): an upstream still busy then is cut, and the
+     * session is recorded as failed instead of being lost with the invocation.
+     */
+    public GatewayResponse handle(GatewayRequest req, Instant deadline) {
         Exchange ex = new Exchange(ids.next(), routeName(req), clock.instant(), req.sourceIp());
+        ex.deadline = deadline;
         GatewayResponse response;
         try {
             response = route(ex, req);
@@ -362,7 +372,7 @@ public final class Gateway implements ApprovalListener {
         writeAhead(ex);
         String path = op == RequestAnalyzer.Operation.MESSAGES ? "/v1/messages" : "/v1/messages/count_tokens";
         UpstreamResponse resp = callUpstream(ex, new UpstreamRequest("POST", path, body, anthropicHeaders(req),
-                a.stream()));
+                a.stream(), ex.deadline));
         boolean handedOff = false;
         try {
             if (resp.status() != 200) {
@@ -748,7 +758,7 @@ public final class Gateway implements ApprovalListener {
         Principal p = authenticate(ex, req);
         writeAhead(ex);
         UpstreamResponse resp = callUpstream(ex, new UpstreamRequest("GET", "/v1/models" + modelsQuery(req), null,
-                anthropicHeaders(req), false));
+                anthropicHeaders(req), false, ex.deadline));
         try (resp) {
             if (resp.status() != 200) {
                 return upstreamError(ex, resp);

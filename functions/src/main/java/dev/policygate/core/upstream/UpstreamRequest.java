@@ -8,10 +8,17 @@ import java.util.Map;
  *
  * @param path    for example {@code /v1/messages}
  * @param body    the JSON body, or null for GET
- * @param headers the Anthropic headers to pass on ({@code anthropic-version}, {@code anthropic-beta})
+ * @param headers  the Anthropic headers to pass on ({@code anthropic-version}, {@code anthropic-beta})
+ * @param deadline when the whole reply must have arrived (a Lambda's remaining time), or null
  */
-public record UpstreamRequest(String method, String path, byte[] body, Map<String, String> headers, boolean stream) {
+public record UpstreamRequest(String method, String path, byte[] body, Map<String, String> headers, boolean stream,
+                              java.time.Instant deadline) {
     public UpstreamRequest {
         headers = Map.copyOf(headers);
+    }
+
+    /** A request with no deadline beyond the adapter's own timeouts. */
+    public UpstreamRequest(String method, String path, byte[] body, Map<String, String> headers, boolean stream) {
+        this(method, path, body, headers, stream, null);
     }
 }

@@ -60,6 +60,14 @@ final class FakeAnthropicApi implements AutoCloseable {
                 case "/v1/messages" -> {
                     JsonNode request = Json.mapper().readTree(body);
                     String prompt = lastUserText(request);
+                    if (prompt.equals("take your time")) {
+                        // a slow generation (deadline tests): nothing for a few seconds
+                        try {
+                            Thread.sleep(4_000);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    }
                     // "make N words" asks for a long reply (response-size tests) without a long request
                     java.util.regex.Matcher big = java.util.regex.Pattern.compile("make (\\d{1,7}) words").matcher(prompt);
                     String text = big.matches() ? "word ".repeat(Integer.parseInt(big.group(1))) : "echo: " + prompt;

@@ -139,6 +139,29 @@ class GatewayHandlerTest {
     }
 
     @Test
+    void postMessages_thatWouldOutliveTheInvocation_isCutBeforeTheDeadline_andRecordedAsFailed() throws IOException {
+        // GIVEN a slow generation and an invocation with 3.6 s left (3 s are kept for recording)
+        APIGatewayProxyRequestEvent event = ProxyEvents.load("messages-post.json", developerKey);
+        ObjectNode body = (ObjectNode) json(event.getBody());
+        ((ObjectNode) body.get("messages").get(0)).put("content", "take your time");
+        event.setBody(body.toString());
+        event.setIsBase64Encoded(false);
+        com.amazonaws.services.lambda.runtime.Context context = (com.amazonaws.services.lambda.runtime.Context)
+                java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+                        new Class<?>[]{com.amazonaws.services.lambda.runtime.Context.class},
+                        (proxy, method, args) -> method.getName().equals("getRemainingTimeInMillis") ? 3_600 : null);
+
+        // WHEN the handler runs
+        long t0 = System.nanoTime();
+        APIGatewayProxyResponseEvent response = handler.handleRequest(event, context);
+
+        // THEN it answers 504 well before the slow reply, and the session says FAILED
+        assertThat(java.time.Duration.ofNanos(System.nanoTime() - t0)).isLessThan(java.time.Duration.ofSeconds(3));
+        assertThat(response.getStatusCode()).isEqualTo(504);
+        assertSession(sessionId(response), "FAILED", "ALLOW");
+    }
+
+    @Test
     void postMessages_withAStreamTooLargeForALambdaResponse_isCutWithAnErrorEvent_andRecordedAsFailed()
             throws IOException {
         // GIVEN a streamed echo of a prompt whose framed SSE exceeds what one invocation may return
