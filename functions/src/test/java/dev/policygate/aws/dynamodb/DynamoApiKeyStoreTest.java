@@ -1,14 +1,11 @@
 package dev.policygate.aws.dynamodb;
 
 import dev.policygate.aws.AwsClients;
-import dev.policygate.aws.testing.Emulator;
 import dev.policygate.core.auth.ApiKeyRecord;
 import dev.policygate.core.auth.ApiKeys;
 import dev.policygate.core.session.SessionIds;
 import dev.policygate.core.session.SessionStatus;
 import dev.policygate.core.session.SessionSummary;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
@@ -23,29 +20,11 @@ import java.util.Set;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-class DynamoApiKeyStoreTest {
+class DynamoApiKeyStoreTest extends DynaliteTest {
     static final Instant CREATED = Instant.parse("2026-11-25T08:30:00.000000120Z");
 
-    static Emulator dynalite;
-    static DynamoDbClient client;
     String table;
     DynamoApiKeyStore store;
-
-    @BeforeAll
-    static void startDynalite() throws IOException {
-        dynalite = Emulator.dynalite();
-        client = AwsClients.dynamo(AwsClients.Target.emulator(dynalite.endpoint()));
-    }
-
-    @AfterAll
-    static void stopDynalite() {
-        if (client != null) {
-            client.close();
-        }
-        if (dynalite != null) {
-            dynalite.close();
-        }
-    }
 
     @BeforeEach
     void freshTable() {

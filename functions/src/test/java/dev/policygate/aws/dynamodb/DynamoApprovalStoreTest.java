@@ -1,13 +1,9 @@
 package dev.policygate.aws.dynamodb;
 
-import dev.policygate.aws.AwsClients;
-import dev.policygate.aws.testing.Emulator;
 import dev.policygate.core.approval.ApprovalRecord;
 import dev.policygate.core.approval.ApprovalState;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -24,23 +20,13 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-class DynamoApprovalStoreTest {
-    static Emulator dynalite;
+class DynamoApprovalStoreTest extends DynaliteTest {
     static DynamoApprovalStore store;
 
     @BeforeAll
-    static void start() throws Exception {
-        dynalite = Emulator.dynalite();
-        DynamoDbClient client = AwsClients.dynamo(AwsClients.Target.emulator(dynalite.endpoint()));
+    static void createTable() {
         PolicygateTable.create(client, "approvals-test");
         store = new DynamoApprovalStore(client, "approvals-test");
-    }
-
-    @AfterAll
-    static void stop() {
-        if (dynalite != null) {
-            dynalite.close();
-        }
     }
 
     static ApprovalRecord pending(String id) {

@@ -1,17 +1,12 @@
 package dev.policygate.aws.dynamodb;
 
-import dev.policygate.aws.AwsClients;
-import dev.policygate.aws.testing.Emulator;
 import dev.policygate.core.session.SessionIds;
 import dev.policygate.core.session.SessionPage;
 import dev.policygate.core.session.SessionQuery;
 import dev.policygate.core.session.SessionStatus;
 import dev.policygate.core.session.SessionSummary;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 
 import java.io.IOException;
@@ -29,33 +24,15 @@ import java.util.function.Predicate;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-class DynamoSessionIndexTest {
+class DynamoSessionIndexTest extends DynaliteTest {
     static final Duration RETENTION = Duration.ofDays(90);
     /** The first seeded session starts here; "now" is three days later. */
     static final Instant T0 = Instant.parse("2026-11-20T09:00:00.123456789Z");
     static final Instant NOW = T0.plus(Duration.ofDays(3));
 
-    static Emulator dynalite;
-    static DynamoDbClient client;
 
     String table;
     DynamoSessionIndex index;
-
-    @BeforeAll
-    static void startDynalite() throws IOException {
-        dynalite = Emulator.dynalite();
-        client = AwsClients.dynamo(AwsClients.Target.emulator(dynalite.endpoint()));
-    }
-
-    @AfterAll
-    static void stopDynalite() {
-        if (client != null) {
-            client.close();
-        }
-        if (dynalite != null) {
-            dynalite.close();
-        }
-    }
 
     @BeforeEach
     void freshTable() {
