@@ -22,7 +22,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Executors;
 
@@ -53,33 +52,8 @@ public final class ReplayCorpus {
                 return "fixed";
             }
         };
-        ApprovalStore noApprovals = new ApprovalStore() {
-            @Override
-            public void create(dev.policygate.core.approval.ApprovalRecord r) {
-            }
-
-            @Override
-            public Optional<dev.policygate.core.approval.ApprovalRecord> get(String id) {
-                return Optional.empty();
-            }
-
-            @Override
-            public Optional<dev.policygate.core.approval.ApprovalRecord> updateIfPending(String id,
-                    java.util.function.UnaryOperator<dev.policygate.core.approval.ApprovalRecord> c) {
-                return Optional.empty();
-            }
-        };
-        ApproverDirectory dir = new ApproverDirectory() {
-            @Override
-            public Set<String> approvers(String group) {
-                return Set.of("alice@example.com");
-            }
-
-            @Override
-            public Set<String> groupsOf(String email) {
-                return Set.of("approvers");
-            }
-        };
+        ApprovalStore noApprovals = TestApprovals.memoryStore();
+        ApproverDirectory dir = TestApprovals.directory(Map.of("approvers", Set.of("alice@example.com")));
         var scheduler = Executors.newSingleThreadScheduledExecutor();
         Gateway gateway = new Gateway(GatewayConfig.defaults("http://127.0.0.1:1"),
                 h -> new Principal(h.get("x-api-key"), Set.of("developers"), h.get("x-api-key") + "@example.com",

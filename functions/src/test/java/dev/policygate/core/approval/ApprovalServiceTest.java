@@ -3,6 +3,7 @@ package dev.policygate.core.approval;
 import dev.policygate.core.decision.CedarPolicyEngine;
 import dev.policygate.core.decision.PolicyEngine;
 import dev.policygate.testing.Fixtures;
+import dev.policygate.testing.TestApprovals;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -18,16 +19,13 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.function.UnaryOperator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -55,58 +53,13 @@ class ApprovalServiceTest {
         }
     }
 
-    static final class MemStore implements ApprovalStore {
-        final Map<String, ApprovalRecord> m = new ConcurrentHashMap<>();
-
-        @Override
-        public void create(ApprovalRecord r) {
-            m.put(r.approvalId(), r);
-        }
-
-        @Override
-        public Optional<ApprovalRecord> get(String id) {
-            return Optional.ofNullable(m.get(id));
-        }
-
-        @Override
-        public Optional<ApprovalRecord> updateIfPending(String id, UnaryOperator<ApprovalRecord> change) {
-            ApprovalRecord[] out = new ApprovalRecord[1];
-            m.computeIfPresent(id, (k, cur) -> {
-                if (cur.state() != ApprovalState.PENDING) {
-                    return cur;
-                }
-                out[0] = change.apply(cur);
-                return out[0];
-            });
-            return Optional.ofNullable(out[0]);
-        }
-    }
-
     final MutableClock clock = new MutableClock();
-    final MemStore store = new MemStore();
+    final ApprovalStore store = TestApprovals.memoryStore();
     final List<ApprovalNotice> sent = new ArrayList<>();
     final List<String> events = new ArrayList<>();
     final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
-    final ApproverDirectory directory = new ApproverDirectory() {
-        final Map<String, Set<String>> groups = Map.of("approvers", Set.of("alice@example.com", "dev@example.com"),
-                "security", Set.of("sam@example.com"));
-
-        @Override
-        public Set<String> approvers(String group) {
-            return groups.getOrDefault(group, Set.of());
-        }
-
-        @Override
-        public Set<String> groupsOf(String email) {
-            Set<String> out = new java.util.TreeSet<>();
-            groups.forEach((g, e) -> {
-                if (e.contains(email)) {
-                    out.add(g);
-                }
-            });
-            return out;
-        }
-    };
+    final ApproverDirectory directory = TestApprovals.directory(Map.of(
+            "approvers", Set.of("alice@example.com", "dev@example.com"), "security", Set.of("sam@example.com")));
     ApprovalService service;
 
     @BeforeEach

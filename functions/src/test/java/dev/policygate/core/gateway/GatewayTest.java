@@ -1,9 +1,7 @@
 package dev.policygate.core.gateway;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.policygate.core.approval.ApprovalLinks;
-import dev.policygate.core.approval.ApprovalRecord;
 import dev.policygate.core.approval.ApprovalService;
 import dev.policygate.core.approval.ApprovalStore;
 import dev.policygate.core.approval.ApproverDirectory;
@@ -17,10 +15,7 @@ import dev.policygate.core.detect.DetectorSet;
 import dev.policygate.core.json.Json;
 import dev.policygate.core.masking.MaskingConfig;
 import dev.policygate.core.masking.TextMasker;
-import dev.policygate.core.session.SessionPage;
-import dev.policygate.core.session.SessionQuery;
 import dev.policygate.core.session.SessionStatus;
-import dev.policygate.core.session.SessionStore;
 import dev.policygate.core.session.SessionSummary;
 import dev.policygate.core.upstream.ClaudeUpstream;
 import dev.policygate.core.upstream.UpstreamException;
@@ -28,6 +23,7 @@ import dev.policygate.core.upstream.UpstreamRequest;
 import dev.policygate.core.upstream.UpstreamResponse;
 import dev.policygate.testing.Fixtures;
 import dev.policygate.testing.InMemorySessionStore;
+import dev.policygate.testing.TestApprovals;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -40,14 +36,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.function.Predicate;
-import java.util.function.UnaryOperator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -93,34 +85,8 @@ class GatewayTest {
                         "key_2", Principal.Method.API_KEY),
                 "outsider-key", new Principal("olga", Set.of("marketing"), null, "policygate:key", "key_3",
                         Principal.Method.API_KEY));
-        Map<String, ApprovalRecord> approvals = new ConcurrentHashMap<>();
-        ApprovalStore store = new ApprovalStore() {
-            @Override
-            public void create(ApprovalRecord r) {
-                approvals.put(r.approvalId(), r);
-            }
-
-            @Override
-            public Optional<ApprovalRecord> get(String id) {
-                return Optional.ofNullable(approvals.get(id));
-            }
-
-            @Override
-            public Optional<ApprovalRecord> updateIfPending(String id, UnaryOperator<ApprovalRecord> change) {
-                return Optional.empty();
-            }
-        };
-        ApproverDirectory directory = new ApproverDirectory() {
-            @Override
-            public Set<String> approvers(String group) {
-                return group.equals("approvers") ? Set.of("alice@example.com") : Set.of();
-            }
-
-            @Override
-            public Set<String> groupsOf(String email) {
-                return Set.of("approvers");
-            }
-        };
+        ApprovalStore store = TestApprovals.memoryStore();
+        ApproverDirectory directory = TestApprovals.directory(Map.of("approvers", Set.of("alice@example.com")));
         ApprovalService approvalService = new ApprovalService(store, n -> { }, directory, new ApprovalLinks(new byte[32]),
                 POLICIES, Clock.systemUTC(), Duration.ofMinutes(5), "http://127.0.0.1:1", scheduler);
         DetectorSet detectors = DetectorSet.builtIns();
