@@ -217,7 +217,8 @@ public final class Gateway implements ApprovalListener {
             throw new GatewayError(413, "request_too_large",
                     "Request exceeds the maximum allowed size of " + config.maxBodyBytes() + " bytes.");
         }
-        anthropicHeaders(req); // validates the forwarded headers before anything else
+        // validated before anything else, so a bad header is a 400 whatever policy says
+        Map<String, String> upstreamHeaders = anthropicHeaders(req);
         AnalysedRequest a = analyzer.analyse(req.body(), op);
         ex.model = a.model();
         ex.stream = a.stream();
@@ -235,10 +236,10 @@ public final class Gateway implements ApprovalListener {
                     throw new GatewayError(403, "permission_error", "This request needs human approval ("
                             + String.join("; ", d.messages()) + "); send it to /v1/messages.", d.policyIds());
                 }
-                return hold(ex, principal, a, req, d);
+                return hold(ex, principal, a, req, upstreamHeaders, d);
             }
             default -> {
-                return forward(ex, principal, a, req, op);
+                return forward(ex, principal, a, req, upstreamHeaders, op);
             }
         }
     }
@@ -273,11 +274,6 @@ public final class Gateway implements ApprovalListener {
             ex.messages = combined.messages();
         }
         return combined;
-    }
-
-    /** Any deny wins; else any approval (groups united); else allow. */
-    static Decision combine(List<Decision> decisions) {
-        return RequestDecider.combine(decisions);
     }
 
     private static GatewayError denied(Decision d) {
@@ -367,11 +363,12 @@ public final class Gateway implements ApprovalListener {
     }
 
     private GatewayResponse forward(Exchange ex, Principal p, AnalysedRequest a, GatewayRequest req,
+                                    Map<String, String> upstreamHeaders,
                                     RequestAnalyzer.Operation op) {
         byte[] body = forwardBody(ex, a, req.body(), false);
         writeAhead(ex);
         String path = op == RequestAnalyzer.Operation.MESSAGES ? "/v1/messages" : "/v1/messages/count_tokens";
-        UpstreamResponse resp = callUpstream(ex, new UpstreamRequest("POST", path, body, anthropicHeaders(req),
+        UpstreamResponse resp = callUpstream(ex, new UpstreamRequest("POST", path, body, upstreamHeaders,
                 a.stream(), ex.deadline));
         boolean handedOff = false;
         try {
@@ -586,7 +583,8 @@ public final class Gateway implements ApprovalListener {
 
     // ---------------------------------------------------------------- approval
 
-    private GatewayResponse hold(Exchange ex, Principal p, AnalysedRequest a, GatewayRequest req, Decision d) {
+    private GatewayResponse hold(Exchange ex, Principal p, AnalysedRequest a, GatewayRequest req,
+                                 Map<String, String> upstreamHeaders, Decision d) {
         if (approvals == null) {
             throw new GatewayError(403, "permission_error", "This request needs approval ("
                     + String.join("; ", d.messages()) + "), and no approval workflow is configured here.",
@@ -606,7 +604,7 @@ public final class Gateway implements ApprovalListener {
             ex.httpStatus = 202;
             ex.status = SessionStatus.PENDING_APPROVAL;
         }
-        held.put(ex.id, new Held(ex, p, a, req.body(), anthropicHeaders(req), req.sourceIp()));
+        held.put(ex.id, new Held(ex, p, a, req.body(), upstreamHeaders, req.sourceIp()));
         ApprovalRecord record;
         try {
             record = approvals.open(new ApprovalService.Hold(ex.id, p.id(), p.email(), a.model(), d.messages(),

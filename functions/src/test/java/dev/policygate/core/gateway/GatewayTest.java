@@ -239,9 +239,9 @@ class GatewayTest {
         Decision allow = new Decision(Outcome.ALLOW, List.of("p"), List.of(), Set.of(), List.of());
         Decision approval = new Decision(Outcome.APPROVAL, List.of("a"), List.of("needs ok"), Set.of("g"), List.of());
         Decision deny = new Decision(Outcome.DENY, List.of("d"), List.of("no"), Set.of(), List.of());
-        assertThat(Gateway.combine(List.of(allow, approval)).outcome()).isEqualTo(Outcome.APPROVAL);
-        assertThat(Gateway.combine(List.of(allow, approval)).approvalGroups()).containsExactly("g");
-        Decision d = Gateway.combine(List.of(approval, deny, allow));
+        assertThat(RequestDecider.combine(List.of(allow, approval)).outcome()).isEqualTo(Outcome.APPROVAL);
+        assertThat(RequestDecider.combine(List.of(allow, approval)).approvalGroups()).containsExactly("g");
+        Decision d = RequestDecider.combine(List.of(approval, deny, allow));
         assertThat(d.outcome()).isEqualTo(Outcome.DENY);
         assertThat(d.policyIds()).containsExactly("d");
         assertThat(d.approvalGroups()).isEmpty();
