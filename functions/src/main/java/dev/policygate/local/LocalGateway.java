@@ -5,6 +5,7 @@ import dev.policygate.adapters.upstream.HttpClaudeUpstream;
 import dev.policygate.core.analysis.RequestAnalyzer;
 import dev.policygate.core.approval.ApprovalLinks;
 import dev.policygate.core.approval.ApprovalService;
+import dev.policygate.core.approval.InMemoryApprovalStore;
 import dev.policygate.core.auth.GatewayAuthenticator;
 import dev.policygate.core.auth.JwtVerifier;
 import dev.policygate.core.auth.OidcConfig;

@@ -34,6 +34,7 @@ import java.util.function.UnaryOperator;
 public final class DynamoApprovalStore implements ApprovalStore {
     private static final String STATE = "state";
     private static final String RECORD = "record";
+    private static final String APPROVAL_ID = "approval_id";
     /** Approval items outlive their expiry by this long, for the audit trail in the index. */
     private static final long KEEP_SECONDS = 30L * 24 * 3600;
 
@@ -45,14 +46,54 @@ public final class DynamoApprovalStore implements ApprovalStore {
         this.table = table;
     }
 
+    /**
+     * Writes the session's pointer first ({@code APPROVAL_SESSION#<session id>}, conditional on
+     * not existing), then the record. A pointer left without its record by a crash in between is
+     * taken over by the next create for that session.
+     */
     @Override
     public void create(ApprovalRecord record) {
         try {
+            Map<String, AttributeValue> pointer = new HashMap<>(sessionKey(record.sessionId()));
+            pointer.put(APPROVAL_ID, AttributeValue.fromS(record.approvalId()));
+            pointer.put(PolicygateTable.TTL_ATTRIBUTE, ttl(record));
+            try {
+                DynamoCalls.call("PutItem", () -> dynamo.putItem(b -> b.tableName(table).item(pointer)
+                        .conditionExpression("attribute_not_exists(#pk)")
+                        .expressionAttributeNames(Map.of("#pk", PolicygateTable.PK))));
+            } catch (ConditionalCheckFailedException e) {
+                String current = pointedId(record.sessionId()).orElse(null);
+                if (current != null && !current.equals(record.approvalId())) {
+                    if (get(current).isPresent()) {
+                        throw new IllegalStateException("the session already has an approval");
+                    }
+                    DynamoCalls.call("PutItem", () -> dynamo.putItem(b -> b.tableName(table).item(pointer)
+                            .conditionExpression("#id = :old")
+                            .expressionAttributeNames(Map.of("#id", APPROVAL_ID))
+                            .expressionAttributeValues(Map.of(":old", AttributeValue.fromS(current)))));
+                }
+            }
             DynamoCalls.call("PutItem", () -> dynamo.putItem(b -> b.tableName(table).item(item(record))
                     .conditionExpression("attribute_not_exists(#pk)")
                     .expressionAttributeNames(Map.of("#pk", PolicygateTable.PK))));
         } catch (ConditionalCheckFailedException e) {
-            throw new IllegalStateException("approval id collision");
+            throw new IllegalStateException("approval id or session collision");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public Optional<ApprovalRecord> findBySession(String sessionId) {
+        return pointedId(sessionId).flatMap(this::get);
+    }
+
+    private Optional<String> pointedId(String sessionId) {
+        try {
+            Map<String, AttributeValue> item = DynamoCalls.call("GetItem", () -> dynamo.getItem(b -> b.tableName(table)
+                    .key(sessionKey(sessionId)).consistentRead(true))).item();
+            return item == null || !item.containsKey(APPROVAL_ID) ? Optional.empty()
+                    : Optional.of(item.get(APPROVAL_ID).s());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -93,6 +134,14 @@ public final class DynamoApprovalStore implements ApprovalStore {
         }
     }
 
+    private static Map<String, AttributeValue> sessionKey(String sessionId) {
+        return Map.of(PolicygateTable.PK, AttributeValue.fromS(PolicygateTable.APPROVAL_SESSION_PREFIX + sessionId));
+    }
+
+    private static AttributeValue ttl(ApprovalRecord r) {
+        return AttributeValue.fromN(Long.toString(r.expiresAt().getEpochSecond() + KEEP_SECONDS));
+    }
+
     private static Map<String, AttributeValue> key(String approvalId) {
         return Map.of(PolicygateTable.PK, AttributeValue.fromS(PolicygateTable.APPROVAL_PREFIX + approvalId));
     }
@@ -101,8 +150,7 @@ public final class DynamoApprovalStore implements ApprovalStore {
         Map<String, AttributeValue> item = new HashMap<>(key(r.approvalId()));
         item.put(STATE, AttributeValue.fromS(r.state().name()));
         item.put(RECORD, AttributeValue.fromS(json(r)));
-        item.put(PolicygateTable.TTL_ATTRIBUTE,
-                AttributeValue.fromN(Long.toString(r.expiresAt().getEpochSecond() + KEEP_SECONDS)));
+        item.put(PolicygateTable.TTL_ATTRIBUTE, ttl(r));
         return item;
     }
 
@@ -130,6 +178,7 @@ public final class DynamoApprovalStore implements ApprovalStore {
         n.put("decided_by", r.decidedBy());
         n.put("decided_at", r.decidedAt() == null ? null : r.decidedAt().toString());
         n.put("prompt_excerpt", r.promptExcerpt());
+        n.put("task_token", r.taskToken());
         return n.toString();
     }
 
@@ -155,7 +204,7 @@ public final class DynamoApprovalStore implements ApprovalStore {
                     approvers, Instant.parse(n.get("created_at").asText()), Instant.parse(n.get("expires_at").asText()),
                     ApprovalState.valueOf(n.get("state").asText()), decisions, text(n, "decided_by"),
                     n.hasNonNull("decided_at") ? Instant.parse(n.get("decided_at").asText()) : null,
-                    text(n, "prompt_excerpt"));
+                    text(n, "prompt_excerpt"), text(n, "task_token"));
         } catch (IOException | RuntimeException e) {
             throw new IllegalStateException("an approval record in the table is not readable", e);
         }

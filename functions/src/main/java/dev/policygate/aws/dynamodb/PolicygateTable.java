@@ -23,8 +23,8 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * The single DynamoDB table of Policygate: session index, gateway key hashes and (later)
- * approval records. The CDK stack creates the same table; {@link #create} exists for tests and
+ * The single DynamoDB table of Policygate: session index, gateway key hashes, approval records
+ * and the approver directory. The CDK stack creates the same table; {@link #create} exists for tests and
  * local development.
  *
  * <h2>Keys</h2>
@@ -36,7 +36,13 @@ import java.util.Objects;
  *       seconds: started_at + retention). Absent values are omitted, never stored as null.</li>
  *   <li>{@code KEY#<sha256>}: one gateway key record ({@link DynamoApiKeyStore}). Attributes
  *       {@code key_id, principal, groups (L of S), email, created_at, revoked (BOOL)}.</li>
- *   <li>{@code APPROVAL#<id>}: reserved for approval records.</li>
+ *   <li>{@code APPROVAL#<id>}: one approval record ({@link DynamoApprovalStore}): {@code state},
+ *       the record as JSON (with the workflow's task token), TTL.</li>
+ *   <li>{@code APPROVAL_SESSION#<session id>}: {@code approval_id}, the session's approval (at most one).</li>
+ *   <li>{@code HELD#<session id>}: the forward claim of an approved request
+ *       ({@code dev.policygate.aws.s3.S3HeldRequestStore}), so that Claude is called once.</li>
+ *   <li>{@code APPROVER_GROUP#<group>}: {@code members} (SS of emails), and {@code APPROVER#<email>}:
+ *       {@code groups} (SS): the approver directory ({@link DynamoApproverDirectory}).</li>
  * </ul>
  * Timestamps are ISO-8601 UTC with a fixed nine-digit fraction ({@link #timestamp}), so that
  * their lexical order is their time order; {@link Instant#toString()} drops trailing zero
@@ -67,8 +73,11 @@ public final class PolicygateTable {
 
     public static final String SESSION_PREFIX = "SESSION#";
     public static final String KEY_PREFIX = "KEY#";
-    /** Reserved for the approval records. */
     public static final String APPROVAL_PREFIX = "APPROVAL#";
+    public static final String APPROVAL_SESSION_PREFIX = "APPROVAL_SESSION#";
+    public static final String HELD_PREFIX = "HELD#";
+    public static final String APPROVER_GROUP_PREFIX = "APPROVER_GROUP#";
+    public static final String APPROVER_PREFIX = "APPROVER#";
 
     public static final String BY_PRINCIPAL = "by-principal";
     public static final String BY_STATUS = "by-status";

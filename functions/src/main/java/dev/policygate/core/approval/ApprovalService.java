@@ -53,6 +53,7 @@ public final class ApprovalService {
     public ApprovalService(ApprovalStore store, Notifier notifier, ApproverDirectory directory, ApprovalLinks links,
                            PolicyEngine policies, Clock clock, Duration timeout, String baseUrl,
                            ScheduledExecutorService scheduler) {
+        // scheduler: expires approvals in-process; null where a workflow's own timer does (AWS)
         if (timeout.isNegative() || timeout.isZero()) {
             throw new IllegalArgumentException("approval timeout must be positive");
         }
@@ -77,16 +78,69 @@ public final class ApprovalService {
     }
 
     /**
-     * Opens an approval and notifies every approver.
+     * Opens an approval and notifies every approver. Idempotent per session: a workflow that
+     * retries its notify step gets the same approval (with its new task token), and the
+     * approvers the same links again, never a second approval.
      *
+     * @param taskToken the workflow's callback token, or null in-process
      * @throws NoApproversException when a required group has no approver other than the requester
      */
+    public ApprovalRecord open(Hold hold, String taskToken) throws IOException {
+        Optional<ApprovalRecord> existing = store.findBySession(hold.sessionId());
+        if (existing.isPresent()) {
+            ApprovalRecord r = existing.get();
+            if (r.state() != ApprovalState.PENDING) {
+                return r;
+            }
+            if (taskToken != null && !taskToken.equals(r.taskToken())) {
+                r = store.updateIfPending(r.approvalId(), cur -> cur.withTaskToken(taskToken)).orElse(r);
+            }
+            notifyAll(r, hold);
+            return r;
+        }
+        Map<String, Set<String>> approvers = resolveApprovers(directory, hold.groups(), hold.requester(),
+                hold.requesterEmail());
+        Instant now = clock.instant();
+        Instant expires = now.plus(timeout);
+        ApprovalRecord record = new ApprovalRecord(ApprovalLinks.newApprovalId(), hold.sessionId(), hold.requester(),
+                hold.requesterEmail(), hold.model(), hold.reasons(), hold.groups(), approvers, now, expires,
+                ApprovalState.PENDING, Map.of(), null, null, hold.maskedExcerpt(), taskToken);
+        store.create(record);
+        notifyAll(record, hold);
+        if (scheduler != null) {
+            scheduler.schedule(() -> expire(record.approvalId()), Math.max(0, timeout.toMillis()),
+                    TimeUnit.MILLISECONDS);
+        }
+        return record;
+    }
+
+    /** Opens an in-process approval (no workflow token). */
     public ApprovalRecord open(Hold hold) throws IOException {
+        return open(hold, null);
+    }
+
+    private void notifyAll(ApprovalRecord record, Hold hold) throws IOException {
+        String reason = String.join("; ", hold.reasons());
+        for (String email : new TreeSet<>(record.approvers().keySet())) {
+            notifier.send(new ApprovalNotice(record.approvalId(), email, link(record, email), hold.requester(),
+                    hold.model(), reason, hold.maskedExcerpt(), record.expiresAt()));
+        }
+    }
+
+    /**
+     * Who may approve for each group: the group's members less the requester (by id or email).
+     *
+     * @return email → the groups that email approves for
+     * @throws NoApproversException if a group has nobody left
+     */
+    public static Map<String, Set<String>> resolveApprovers(ApproverDirectory directory, Set<String> groups,
+                                                            String requester, String requesterEmail)
+            throws NoApproversException {
         Map<String, Set<String>> approvers = new LinkedHashMap<>();
-        for (String group : new TreeSet<>(hold.groups())) {
+        for (String group : new TreeSet<>(groups)) {
             int count = 0;
             for (String email : directory.approvers(group)) {
-                if (email.equalsIgnoreCase(hold.requesterEmail()) || email.equalsIgnoreCase(hold.requester())) {
+                if (email.equalsIgnoreCase(requesterEmail) || email.equalsIgnoreCase(requester)) {
                     continue;
                 }
                 approvers.computeIfAbsent(email, e -> new TreeSet<>()).add(group);
@@ -96,19 +150,23 @@ public final class ApprovalService {
                 throw new NoApproversException(group);
             }
         }
-        Instant now = clock.instant();
-        Instant expires = now.plus(timeout);
-        ApprovalRecord record = new ApprovalRecord(ApprovalLinks.newApprovalId(), hold.sessionId(), hold.requester(),
-                hold.requesterEmail(), hold.model(), hold.reasons(), hold.groups(), approvers, now, expires,
-                ApprovalState.PENDING, Map.of(), null, null, hold.maskedExcerpt());
-        store.create(record);
-        String reason = String.join("; ", hold.reasons());
-        for (String email : approvers.keySet()) {
-            notifier.send(new ApprovalNotice(record.approvalId(), email, link(record, email), hold.requester(),
-                    hold.model(), reason, hold.maskedExcerpt(), expires));
+        return approvers;
+    }
+
+    /**
+     * The workflow says the approval's time is up (its own timer, not this clock): a pending
+     * approval of the session becomes EXPIRED, so that a late click gets the expired page.
+     *
+     * @return the approval, whatever its state, if the session has one
+     */
+    public Optional<ApprovalRecord> expireSession(String sessionId) {
+        Optional<ApprovalRecord> r = store.findBySession(sessionId);
+        if (r.isEmpty()) {
+            return r;
         }
-        scheduler.schedule(() -> expire(record.approvalId()), Math.max(0, timeout.toMillis()), TimeUnit.MILLISECONDS);
-        return record;
+        Optional<ApprovalRecord> updated = store.updateIfPending(r.get().approvalId(),
+                cur -> cur.with(ApprovalState.EXPIRED, cur.groupDecisions(), null, clock.instant()));
+        return updated.isPresent() ? updated : store.get(r.get().approvalId());
     }
 
     /** Thrown when nobody could approve: the request is denied instead of held forever. */
@@ -143,7 +201,7 @@ public final class ApprovalService {
                     l.onExpired(r);
                 }
             });
-            if (updated.isPresent() && updated.get().state() == ApprovalState.PENDING) {
+            if (updated.isPresent() && updated.get().state() == ApprovalState.PENDING && scheduler != null) {
                 // the clock says not yet (an injected clock in tests): look again shortly
                 scheduler.schedule(() -> expire(approvalId), 200, TimeUnit.MILLISECONDS);
             }
@@ -239,15 +297,15 @@ public final class ApprovalService {
         ApprovalListener l = listener;
         switch (u.state()) {
             case APPROVED -> {
-                if (l != null) {
-                    l.onApproved(u);
+                if (l != null && !deliver(() -> l.onApproved(u), u)) {
+                    return notDelivered("Approved");
                 }
                 return new ApprovalPage(200, "approved", page("Approved",
                         "<p>You approved the request. It is being sent to Claude now.</p>"));
             }
             case DENIED -> {
-                if (l != null) {
-                    l.onDenied(u);
+                if (l != null && !deliver(() -> l.onDenied(u), u)) {
+                    return notDelivered("Denied");
                 }
                 return new ApprovalPage(200, "denied", page("Denied", "<p>You denied the request.</p>"));
             }
@@ -263,6 +321,24 @@ public final class ApprovalService {
                 return endedPage(new Checked(u, c.approver, c.exp, c.sig)).orElseGet(ApprovalService::refusal);
             }
         }
+    }
+
+    /** Tells the listener; false if it could not take the decision (the workflow already ended or is down). */
+    private static boolean deliver(Runnable tell, ApprovalRecord r) {
+        try {
+            tell.run();
+            return true;
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "approval " + r.approvalId() + ": the decision could not be delivered to the workflow ("
+                    + e.getClass().getSimpleName() + ")");
+            return false;
+        }
+    }
+
+    private static ApprovalPage notDelivered(String what) {
+        return new ApprovalPage(503, "not_delivered", page(what + ", but not delivered",
+                "<p>Your decision is recorded, but the waiting request could not be resumed: it may have expired "
+                        + "a moment ago. Nothing was sent to Claude. The requester sees the final outcome.</p>"));
     }
 
     private boolean mayApprove(String approver, ApprovalRecord r, String group) {
@@ -345,7 +421,7 @@ public final class ApprovalService {
                 + "max-width:40em;margin:2em auto\"><h1>" + esc(title) + "</h1>" + body + "</body></html>";
     }
 
-    static String esc(String s) {
+    public static String esc(String s) {
         if (s == null) {
             return "";
         }

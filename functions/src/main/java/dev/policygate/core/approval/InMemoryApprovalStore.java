@@ -1,8 +1,5 @@
-package dev.policygate.local;
+package dev.policygate.core.approval;
 
-import dev.policygate.core.approval.ApprovalRecord;
-import dev.policygate.core.approval.ApprovalState;
-import dev.policygate.core.approval.ApprovalStore;
 
 import java.util.Map;
 import java.util.Optional;
@@ -10,17 +7,25 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.UnaryOperator;
 
 /**
- * Local approvals, held in memory: a restart ends every pending approval (the held request
+ * Approvals in memory (local mode and tests): a restart ends every pending approval (the held request
  * is gone too), which fails closed. The approval trail itself is in each session recording.
  */
-final class InMemoryApprovalStore implements ApprovalStore {
+public final class InMemoryApprovalStore implements ApprovalStore {
     private final Map<String, ApprovalRecord> records = new ConcurrentHashMap<>();
+    private final Map<String, String> bySession = new ConcurrentHashMap<>();
 
     @Override
-    public void create(ApprovalRecord record) {
-        if (records.putIfAbsent(record.approvalId(), record) != null) {
-            throw new IllegalStateException("approval id collision");
+    public synchronized void create(ApprovalRecord record) {
+        if (records.containsKey(record.approvalId()) || bySession.containsKey(record.sessionId())) {
+            throw new IllegalStateException("approval id or session collision");
         }
+        records.put(record.approvalId(), record);
+        bySession.put(record.sessionId(), record.approvalId());
+    }
+
+    @Override
+    public Optional<ApprovalRecord> findBySession(String sessionId) {
+        return Optional.ofNullable(bySession.get(sessionId)).map(records::get);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.policygate.core.gateway;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.policygate.core.auth.Principal;
@@ -54,6 +55,45 @@ final class Exchange {
         this.route = route;
         this.startedAt = startedAt;
         this.sourceIp = sourceIp;
+    }
+
+    /**
+     * Continues a session from its recording, in another process than the one that started it
+     * (the approval workflow's forward on AWS). The principal comes from the held request, since
+     * a recording keeps only what may be shown.
+     */
+    static Exchange restore(ObjectNode rec, Principal principal) {
+        Exchange ex = new Exchange(rec.path("session_id").asText(), rec.path("route").asText("messages"),
+                Instant.parse(rec.path("started_at").asText()), rec.path("source_ip").asText(null));
+        ex.principal = principal;
+        ex.model = rec.path("model").asText(null);
+        ex.stream = rec.path("stream").asBoolean(false);
+        ex.status = SessionStatus.valueOf(rec.path("status").asText(SessionStatus.IN_FLIGHT.name()));
+        ex.httpStatus = rec.path("http_status").asInt(0);
+        JsonNode d = rec.path("decision");
+        if (d.isObject()) {
+            ex.decision = d.path("outcome").asText(null);
+            ex.policyIds = strings(d.path("policy_ids"));
+            ex.messages = strings(d.path("messages"));
+        }
+        ex.detections = new TreeSet<>(strings(rec.path("detections")));
+        ex.maskedInPrompt.addAll(strings(rec.path("masked_in_prompt")));
+        if (rec.get("request") instanceof ObjectNode r) {
+            ex.request = r;
+        }
+        ex.decisionMicros = rec.path("timings").path("decision_us").asLong(0);
+        for (JsonNode e : rec.path("approval")) {
+            if (e instanceof ObjectNode o) {
+                ex.approvalTrail.add(o);
+            }
+        }
+        return ex;
+    }
+
+    private static List<String> strings(JsonNode array) {
+        List<String> out = new ArrayList<>();
+        array.forEach(x -> out.add(x.asText()));
+        return out;
     }
 
     synchronized void trail(Instant at, String event, String by, Set<String> groups) {

@@ -11,6 +11,11 @@ import dev.policygate.core.approval.ApprovalListener;
 import dev.policygate.core.approval.ApprovalPage;
 import dev.policygate.core.approval.ApprovalRecord;
 import dev.policygate.core.approval.ApprovalService;
+import dev.policygate.core.approval.ApprovalWorkflow;
+import dev.policygate.core.approval.HeldRequest;
+import dev.policygate.core.approval.HeldRequestStore;
+import dev.policygate.core.approval.InMemoryHeldRequestStore;
+import dev.policygate.core.approval.InProcessApprovalWorkflow;
 import dev.policygate.core.auth.AuthenticationException;
 import dev.policygate.core.auth.Principal;
 import dev.policygate.core.auth.PrincipalResolver;
@@ -95,30 +100,44 @@ public final class Gateway implements ApprovalListener {
     private final ReplyMasker replyMasker;
     private final ClaudeUpstream upstream;
     private final SessionStore sessions;
+    private final ApprovalWorkflow workflow;
     private final ApprovalService approvals;
+    private final HeldRequestStore heldStore;
     private final Clock clock;
     private final SessionIds ids;
     private final ExecutorService background;
     private final Pattern modelPattern;
-    private final Map<String, Held> held = new ConcurrentHashMap<>();
+    /** Sessions held for approval by this process, so that an in-process approval resumes without a read. */
+    private final Map<String, Exchange> heldExchanges = new ConcurrentHashMap<>();
     private volatile GatewayMetrics metrics = GatewayMetrics.NONE;
-    private final Map<String, ObjectNode> ownerReplies = java.util.Collections.synchronizedMap(
-            new java.util.LinkedHashMap<>(16, 0.75f, false) {
-                @Override
-                protected boolean removeEldestEntry(Map.Entry<String, ObjectNode> eldest) {
-                    return size() > MAX_OWNER_REPLIES;
-                }
-            });
     private final java.util.concurrent.Semaphore waiters = new java.util.concurrent.Semaphore(MAX_WAITERS);
 
-    /** A request waiting for approval: kept in memory only, never written unmasked. */
-    private record Held(Exchange exchange, Principal principal, AnalysedRequest request, byte[] body,
-                        Map<String, String> anthropicHeaders, String sourceIp) {
-    }
-
+    /**
+     * A gateway whose approvals run in this process: held requests in memory, and
+     * {@code approvals} (or none: requests that need approval are refused) both opens approvals
+     * and serves the approval pages.
+     */
     public Gateway(GatewayConfig config, PrincipalResolver auth, PolicyEngine policies, RequestAnalyzer analyzer,
                    TextMasker masker, ClaudeUpstream upstream, SessionStore sessions, ApprovalService approvals,
                    Clock clock, ExecutorService background) {
+        this(config, auth, policies, analyzer, masker, upstream, sessions,
+                approvals == null ? null : new InProcessApprovalWorkflow(approvals), approvals,
+                new InMemoryHeldRequestStore(MAX_HELD, MAX_OWNER_REPLIES), clock, background);
+        if (approvals != null) {
+            approvals.setListener(this);
+        }
+    }
+
+    /**
+     * A gateway with its approval parts chosen by the caller (on AWS each function has its own).
+     *
+     * @param workflow  starts approvals for held requests; null refuses requests that need one (403)
+     * @param approvals serves the approval pages ({@code /approvals/{id}}); null answers 404
+     * @param heldStore where held requests and the owners' replies wait
+     */
+    public Gateway(GatewayConfig config, PrincipalResolver auth, PolicyEngine policies, RequestAnalyzer analyzer,
+                   TextMasker masker, ClaudeUpstream upstream, SessionStore sessions, ApprovalWorkflow workflow,
+                   ApprovalService approvals, HeldRequestStore heldStore, Clock clock, ExecutorService background) {
         this.config = config;
         this.auth = auth;
         this.policies = policies;
@@ -128,14 +147,13 @@ public final class Gateway implements ApprovalListener {
         this.replyMasker = new ReplyMasker(masker);
         this.upstream = upstream;
         this.sessions = sessions;
+        this.workflow = workflow;
         this.approvals = approvals;
+        this.heldStore = java.util.Objects.requireNonNull(heldStore, "heldStore");
         this.clock = clock;
         this.ids = new SessionIds(clock);
         this.background = background;
         this.modelPattern = Pattern.compile(config.modelPattern());
-        if (approvals != null) {
-            approvals.setListener(this);
-        }
     }
 
     /** Sets where operational counters go (default: nowhere). */
@@ -585,7 +603,7 @@ public final class Gateway implements ApprovalListener {
 
     private GatewayResponse hold(Exchange ex, Principal p, AnalysedRequest a, GatewayRequest req,
                                  Map<String, String> upstreamHeaders, Decision d) {
-        if (approvals == null) {
+        if (workflow == null) {
             throw new GatewayError(403, "permission_error", "This request needs approval ("
                     + String.join("; ", d.messages()) + "), and no approval workflow is configured here.",
                     d.policyIds());
@@ -595,36 +613,49 @@ public final class Gateway implements ApprovalListener {
             throw new GatewayError(403, "permission_error", "This request needs approval, but the requester has no "
                     + "email address on record, so approver and requester cannot be told apart.", d.policyIds());
         }
-        if (held.size() >= MAX_HELD) {
-            throw new GatewayError(429, "rate_limit_error", "Too many requests are waiting for approval. Try later.");
-        }
         String excerpt = truncate(masker.mask(a.rawText(), UnmaskDecider.MASK_ALL).text(), 2000);
-        // hold first: an approval or expiry may arrive as soon as the links are out
+        HeldRequest h = new HeldRequest(ex.id, p, req.body(), upstreamHeaders, req.sourceIp(), a.model(),
+                d.messages(), d.approvalGroups(), d.policyIds(), excerpt, clock.instant());
         synchronized (ex) {
             ex.httpStatus = 202;
             ex.status = SessionStatus.PENDING_APPROVAL;
         }
-        held.put(ex.id, new Held(ex, p, a, req.body(), upstreamHeaders, req.sourceIp()));
-        ApprovalRecord record;
+        ex.trail(h.createdAt(), "requested", null, d.approvalGroups());
         try {
-            record = approvals.open(new ApprovalService.Hold(ex.id, p.id(), p.email(), a.model(), d.messages(),
-                    d.approvalGroups(), excerpt));
+            heldStore.put(h);
+        } catch (InMemoryHeldRequestStore.HeldRequestsFullException e) {
+            throw new GatewayError(429, "rate_limit_error", "Too many requests are waiting for approval. Try later.");
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.WARNING, "session " + ex.id + ": the held request could not be stored " + e.getClass().getName());
+            throw new GatewayError(503, "api_error", "The request could not be held for approval. Try again later.");
+        }
+        // hold first: an approval or expiry may arrive as soon as the links are out, and the
+        // workflow resumes from the recording
+        heldExchanges.put(ex.id, ex);
+        Instant expires;
+        try {
+            if (!recordStrict(ex)) {
+                throw new IOException("the pending session could not be recorded");
+            }
+            expires = workflow.start(h);
+            if (!workflow.inProcess()) {
+                // the outcome arrives in another process, which continues from the recording
+                heldExchanges.remove(ex.id);
+            }
         } catch (ApprovalService.NoApproversException e) {
-            held.remove(ex.id);
+            dropHeld(ex.id);
             throw new GatewayError(403, "permission_error", "This request needs approval by group " + e.group()
                     + ", which has no approvers configured.", d.policyIds());
         } catch (IOException | RuntimeException e) {
-            held.remove(ex.id);
-            LOG.log(Level.WARNING, "session " + ex.id + ": approval notification failed " + e.getClass().getName());
+            dropHeld(ex.id);
+            LOG.log(Level.WARNING, "session " + ex.id + ": the approval could not be started " + e.getClass().getName());
             throw new GatewayError(503, "api_error", "The approval request could not be sent. Try again later.");
         }
-        ex.trail(record.createdAt(), "requested", null, d.approvalGroups());
-        record(ex);
         ObjectNode body = Json.mapper().createObjectNode();
         body.put("type", "approval_pending");
         body.put("session_id", ex.id);
         body.put("status_url", config.publicBaseUrl() + "/v1/sessions/" + ex.id);
-        body.put("expires_at", record.expiresAt().toString());
+        body.put("expires_at", expires.toString());
         ArrayNode groups = body.putArray("approval_groups");
         new TreeSet<>(d.approvalGroups()).forEach(groups::add);
         ArrayNode ids = body.putArray("policy_ids");
@@ -633,95 +664,200 @@ public final class Gateway implements ApprovalListener {
         return GatewayResponse.json(202, bytes(body));
     }
 
+    private void dropHeld(String sessionId) {
+        heldExchanges.remove(sessionId);
+        try {
+            heldStore.delete(sessionId);
+        } catch (IOException | RuntimeException e) {
+            LOG.warning("session " + sessionId + ": a held request could not be deleted (" + e.getClass().getSimpleName()
+                    + "); its store expires it");
+        }
+    }
+
+    /** In-process workflow: an approver approved. Forwards in the background. */
     @Override
     public void onApproved(ApprovalRecord record) {
-        Held h = held.remove(record.sessionId());
-        if (h == null) {
-            return;
-        }
-        h.exchange.trail(record.decidedAt(), "approved", record.decidedBy(), record.groupDecisions().keySet());
-        synchronized (h.exchange) {
-            h.exchange.status = SessionStatus.APPROVED;
-        }
-        record(h.exchange);
-        background.execute(() -> resume(h, record));
+        background.execute(() -> resumeApproved(record.sessionId(), record.decidedBy(),
+                record.groupDecisions().keySet()));
     }
 
     @Override
     public void onDenied(ApprovalRecord record) {
-        Held h = held.remove(record.sessionId());
-        if (h == null) {
-            return;
-        }
-        Exchange ex = h.exchange;
-        ex.trail(record.decidedAt(), "denied", record.decidedBy(), null);
-        ex.errorType = "permission_error";
-        ex.errorMessage = "An approver denied the request.";
-        finish(ex, SessionStatus.REJECTED);
+        endHeld(record.sessionId(), SessionStatus.REJECTED, record.decidedBy(), null);
     }
 
     @Override
     public void onExpired(ApprovalRecord record) {
-        Held h = held.remove(record.sessionId());
-        if (h == null) {
-            return;
-        }
-        Exchange ex = h.exchange;
-        ex.trail(record.decidedAt() == null ? clock.instant() : record.decidedAt(), "expired", null, null);
-        ex.errorType = "permission_error";
-        ex.errorMessage = "Nobody approved the request in time.";
-        finish(ex, SessionStatus.EXPIRED);
+        endHeld(record.sessionId(), SessionStatus.EXPIRED, null, null);
     }
 
-    /** Use case: resume a held request after approval. Re-evaluates, then forwards once. */
-    private void resume(Held h, ApprovalRecord record) {
-        Exchange ex = h.exchange;
+    /**
+     * Use case: forward a held request after approval. Re-evaluates with
+     * {@code context.approval.granted} and the approver, calls Claude at most once per session
+     * (a claim in the {@link HeldRequestStore}), masks the reply for the owner and the recording,
+     * and completes the session. Safe to call again: a session that already ended is left alone.
+     *
+     * @return the session's status afterwards
+     */
+    public SessionStatus resumeApproved(String sessionId, String approver, Set<String> groups) {
+        Optional<HeldRequest> found;
         try {
-            Decision d = decideRequest(ex, h.principal, h.request, h.sourceIp, "messages", true, record.decidedBy());
+            found = heldStore.get(sessionId);
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.WARNING, "session " + sessionId + ": the held request could not be read "
+                    + e.getClass().getSimpleName());
+            throw new IllegalStateException("the held request could not be read", e);
+        }
+        Exchange ex = heldExchange(sessionId, found.map(HeldRequest::principal).orElse(null));
+        if (ex == null) {
+            return null;
+        }
+        if (ex.status.terminal()) {
+            return ex.status;
+        }
+        if (found.isEmpty()) {
+            return closeHeld(ex, SessionStatus.FAILED, null, "The held request is gone, so it was not forwarded.");
+        }
+        HeldRequest h = found.get();
+        try {
+            if (!heldStore.claimForward(sessionId)) {
+                // another attempt holds the claim: never call Claude twice
+                return ex.status;
+            }
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalStateException("the forward could not be claimed", e);
+        }
+        ex.trail(clock.instant(), "approved", approver, groups);
+        synchronized (ex) {
+            ex.status = SessionStatus.APPROVED;
+        }
+        try {
+            AnalysedRequest a = analyzer.analyse(h.body(), RequestAnalyzer.Operation.MESSAGES);
+            Decision d = decideRequest(ex, h.principal(), a, h.sourceIp(), "messages", true, approver);
             if (d.outcome() != Outcome.ALLOW) {
                 GatewayError e = d.outcome() == Outcome.DENY ? denied(d) : new GatewayError(403, "permission_error",
                         "Policy still requires approval after approval was granted.", d.policyIds());
                 ex.errorType = e.type();
                 ex.errorMessage = e.getMessage();
                 ex.httpStatus = 403;
-                finish(ex, SessionStatus.DENIED);
-                return;
+                return closeHeld(ex, SessionStatus.DENIED, null, null);
             }
-            byte[] body = forwardBody(ex, h.request, h.body, h.request.stream());
+            byte[] body = forwardBody(ex, a, h.body(), a.stream());
             if (!recordStrict(ex)) {
                 ex.errorType = "api_error";
                 ex.errorMessage = "The session could not be recorded, so the approved request was not forwarded.";
                 ex.httpStatus = 503;
-                finish(ex, SessionStatus.FAILED);
-                return;
+                return closeHeld(ex, SessionStatus.FAILED, null, null);
             }
             UpstreamResponse resp = callUpstream(ex, new UpstreamRequest("POST", "/v1/messages", body,
-                    h.anthropicHeaders, false));
+                    h.anthropicHeaders(), false));
             try (resp) {
                 if (resp.status() != 200) {
                     upstreamError(ex, resp);
-                    return;
+                    dropHeld(sessionId);
+                    return ex.status;
                 }
                 ObjectNode message = parseObject(readBounded(resp.body(), config.maxReplyBytes()));
                 if (message == null) {
                     throw new GatewayError(502, "api_error", "The upstream returned a reply that is not JSON.");
                 }
-                byte[] out = maskReply(ex, h.principal, message);
-                ownerReplies.put(ex.id, (ObjectNode) Json.mapper().readTree(out));
+                byte[] out = maskReply(ex, h.principal(), message);
+                try {
+                    heldStore.putReply(sessionId, out);
+                } catch (IOException | RuntimeException e) {
+                    // the owner then reads the recording's fully masked copy
+                    LOG.warning("session " + sessionId + ": the owner's reply could not be kept ("
+                            + e.getClass().getSimpleName() + ")");
+                }
                 ex.httpStatus = 200;
-                finish(ex, SessionStatus.COMPLETED);
+                return closeHeld(ex, SessionStatus.COMPLETED, null, null);
             }
         } catch (GatewayError e) {
             ex.errorType = e.type();
             ex.errorMessage = e.getMessage();
             ex.httpStatus = e.status();
-            finish(ex, SessionStatus.FAILED);
+            return closeHeld(ex, SessionStatus.FAILED, null, null);
         } catch (IOException | RuntimeException e) {
             LOG.log(Level.SEVERE, "session " + ex.id + ": forward after approval failed " + e.getClass().getName(), e);
             ex.errorType = "api_error";
             ex.errorMessage = "The forward after approval failed.";
             ex.httpStatus = 502;
-            finish(ex, SessionStatus.FAILED);
+            return closeHeld(ex, SessionStatus.FAILED, null, null);
+        }
+    }
+
+    /**
+     * Use case: end a held request without forwarding it: an approver denied it
+     * ({@link SessionStatus#REJECTED}), nobody decided in time ({@link SessionStatus#EXPIRED}),
+     * or the workflow failed ({@link SessionStatus#FAILED}). Records the outcome in the index and
+     * the recording and forgets the held request. A session that already ended is left alone.
+     *
+     * @param by     the approver who denied, or null
+     * @param detail what failed, for {@link SessionStatus#FAILED} (recorded; never shown to approvers)
+     * @return the session's status afterwards, or null if there is no such session
+     */
+    public SessionStatus endHeld(String sessionId, SessionStatus outcome, String by, String detail) {
+        if (outcome != SessionStatus.REJECTED && outcome != SessionStatus.EXPIRED && outcome != SessionStatus.FAILED) {
+            throw new IllegalArgumentException("a held request ends REJECTED, EXPIRED or FAILED, not " + outcome);
+        }
+        Principal p = null;
+        try {
+            p = heldStore.get(sessionId).map(HeldRequest::principal).orElse(null);
+        } catch (IOException | RuntimeException e) {
+            LOG.warning("session " + sessionId + ": the held request could not be read (" + e.getClass().getSimpleName()
+                    + ")");
+        }
+        Exchange ex = heldExchange(sessionId, p);
+        if (ex == null) {
+            return null;
+        }
+        if (ex.status.terminal()) {
+            return ex.status;
+        }
+        switch (outcome) {
+            case REJECTED -> {
+                ex.trail(clock.instant(), "denied", by, null);
+                ex.errorType = "permission_error";
+                ex.errorMessage = "An approver denied the request.";
+                ex.httpStatus = 403;
+            }
+            case EXPIRED -> {
+                ex.trail(clock.instant(), "expired", null, null);
+                ex.errorType = "permission_error";
+                ex.errorMessage = "Nobody approved the request in time.";
+                ex.httpStatus = 403;
+            }
+            default -> {
+                ex.trail(clock.instant(), "failed", null, null);
+                ex.errorType = "api_error";
+                ex.errorMessage = detail == null ? "The approval workflow failed." : truncate(detail, 500);
+                ex.httpStatus = 500;
+            }
+        }
+        return closeHeld(ex, outcome, by, detail);
+    }
+
+    private SessionStatus closeHeld(Exchange ex, SessionStatus status, String by, String detail) {
+        finish(ex, status);
+        dropHeld(ex.id);
+        return status;
+    }
+
+    /** The held session: this process's own exchange, or continued from its recording. */
+    private Exchange heldExchange(String sessionId, Principal principal) {
+        Exchange ex = heldExchanges.get(sessionId);
+        if (ex != null) {
+            return ex;
+        }
+        try {
+            Optional<ObjectNode> rec = sessions.recording(sessionId);
+            if (rec.isEmpty()) {
+                LOG.warning("session " + sessionId + ": a held session has no recording");
+                return null;
+            }
+            return Exchange.restore(rec.get(), principal);
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalStateException("the held session's recording could not be read", e);
         }
     }
 
@@ -858,7 +994,7 @@ public final class Gateway implements ApprovalListener {
             body.put("model", s.model());
         }
         if (s.status() == SessionStatus.COMPLETED || s.status().terminal()) {
-            ObjectNode reply = p.id().equals(s.principal()) ? ownerReplies.get(s.id()) : null;
+            ObjectNode reply = p.id().equals(s.principal()) ? ownerReply(s.id()) : null;
             try {
                 Optional<ObjectNode> rec = sessions.recording(s.id());
                 if (reply == null && rec.isPresent() && rec.get().get("reply") instanceof ObjectNode r) {
@@ -876,6 +1012,18 @@ public final class Gateway implements ApprovalListener {
         }
         ex.decision = "READ";
         return complete(ex, GatewayResponse.json(200, bytes(body)));
+    }
+
+    private ObjectNode ownerReply(String sessionId) {
+        try {
+            Optional<byte[]> r = heldStore.reply(sessionId);
+            return r.isPresent() && Json.mapper().readTree(r.get()) instanceof ObjectNode o ? o : null;
+        } catch (IOException | RuntimeException e) {
+            // fall back to the recording's fully masked copy
+            LOG.warning("session " + sessionId + ": the owner's reply could not be read (" + e.getClass().getSimpleName()
+                    + ")");
+            return null;
+        }
     }
 
     /** The full recorded exchange (masked content only), for the owner or anyone allowed read_session. */

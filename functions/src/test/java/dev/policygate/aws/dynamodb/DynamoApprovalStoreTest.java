@@ -30,11 +30,41 @@ class DynamoApprovalStoreTest extends DynaliteTest {
     }
 
     static ApprovalRecord pending(String id) {
+        return pending(id, "01KSESSION" + id.substring(id.length() - 4), null);
+    }
+
+    static ApprovalRecord pending(String id, String sessionId, String taskToken) {
         Instant now = Instant.parse("2026-11-25T10:00:00Z");
-        return new ApprovalRecord(id, "01KSESSION00000000000000000", "dev", "dev@example.com", "claude-sonnet-4-5",
+        return new ApprovalRecord(id, sessionId, "dev", "dev@example.com", "claude-sonnet-4-5",
                 List.of("budget"), Set.of("approvers", "security"),
                 Map.of("alice@example.com", Set.of("approvers"), "sam@example.com", Set.of("security")), now,
-                now.plusSeconds(3600), ApprovalState.PENDING, Map.of(), null, null, "excerpt [EMAIL]");
+                now.plusSeconds(3600), ApprovalState.PENDING, Map.of(), null, null, "excerpt [EMAIL]", taskToken);
+    }
+
+    @Test
+    void findBySession_oneApprovalPerSession_withItsTaskToken() {
+        ApprovalRecord r = pending("bbbbbbbbbbbbbbbbbbbbb1", "01KSESSIONTOKEN", "token-AAAA");
+        store.create(r);
+        assertThat(store.findBySession("01KSESSIONTOKEN")).contains(r);
+        assertThat(store.findBySession("01KSESSIONTOKEN").orElseThrow().taskToken()).isEqualTo("token-AAAA");
+        assertThat(store.findBySession("01KSESSIONNONE")).isEmpty();
+        // a second approval for the same session is refused, and the first stays
+        assertThatThrownBy(() -> store.create(pending("bbbbbbbbbbbbbbbbbbbbb2", "01KSESSIONTOKEN", null)))
+                .isInstanceOf(IllegalStateException.class);
+        assertThat(store.findBySession("01KSESSIONTOKEN").orElseThrow().approvalId()).isEqualTo(r.approvalId());
+    }
+
+    @Test
+    void create_takesOverAPointerLeftWithoutItsRecord() {
+        // a crash between the pointer and the record leaves a pointer to nothing
+        client.putItem(b -> b.tableName("approvals-test").item(Map.of(
+                PolicygateTable.PK, software.amazon.awssdk.services.dynamodb.model.AttributeValue.fromS(
+                        PolicygateTable.APPROVAL_SESSION_PREFIX + "01KSESSIONCRASH"),
+                "approval_id", software.amazon.awssdk.services.dynamodb.model.AttributeValue.fromS(
+                        "ccccccccccccccccccccc0"))));
+        ApprovalRecord r = pending("ccccccccccccccccccccc1", "01KSESSIONCRASH", "t");
+        store.create(r);
+        assertThat(store.findBySession("01KSESSIONCRASH")).contains(r);
     }
 
     @Test
