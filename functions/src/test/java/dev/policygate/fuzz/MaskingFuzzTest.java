@@ -54,7 +54,8 @@ class MaskingFuzzTest {
 
         String streamed = FuzzSupport.emittedText(out, 0, type);
         String whole = masker.mask(text, UnmaskDecider.MASK_ALL).text();
-        assertEquals(Visibility.printable(whole), Visibility.printable(streamed), "streamed != whole-text masking");
+        assertEquals(Visibility.printable(whole), Visibility.printable(streamed), () -> "streamed != whole-text masking"
+                + " for deltas " + parts.stream().map(Visibility::printable).toList());
         if (masker == FuzzSupport.REDACT_ALL) {
             Visibility.assertNoDetectedValueVisible(text, streamed, "stream");
         }

@@ -493,11 +493,16 @@ public final class StreamingReplyMasker {
                     k--;
                 }
                 int groupLength = (j - 2) - k;
-                boolean startsAtBoundary = k < floor || Character.isWhitespace(buf.charAt(k));
-                if (groupLength < 1 || groupLength > 6 || !startsAtBoundary) {
+                if (groupLength < 1) {
                     break;
                 }
+                // the group is held even when glued to what precedes it: a detector may start an
+                // entity inside a run ("078-05-1120(415) 555-0132" holds "(415)" until the phone ends)
                 j = k + 1;
+                boolean startsAtBoundary = k < floor || Character.isWhitespace(buf.charAt(k));
+                if (groupLength > 6 || !startsAtBoundary) {
+                    break;
+                }
             }
             return base + j;
         }
