@@ -29,11 +29,11 @@ final class JsonPath {
 
     /** Parses a path, throwing IllegalArgumentException that names what is unsupported. */
     static JsonPath parse(String text) {
+        if (text != null && text.startsWith("States.")) {
+            throw new IllegalArgumentException("intrinsic functions are not supported: '" + text + "'");
+        }
         if (text == null || !text.startsWith("$")) {
             throw new IllegalArgumentException("'" + text + "' is not a JSONPath (it must start with $)");
-        }
-        if (text.startsWith("States.")) {
-            throw new IllegalArgumentException("intrinsic functions are not supported: '" + text + "'");
         }
         boolean context = text.startsWith("$$");
         int pos = context ? 2 : 1;

@@ -28,6 +28,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -123,6 +124,7 @@ public final class StepFunctionsEmulator implements AutoCloseable {
     private final ExecutorService httpThreads;
     private final ExecutionEngine engine;
     private final List<SfnClient> clients = new CopyOnWriteArrayList<>();
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private StepFunctionsEmulator(HttpServer server, ExecutorService httpThreads, ExecutionEngine engine) {
         this.server = server;
@@ -306,6 +308,9 @@ public final class StepFunctionsEmulator implements AutoCloseable {
     /** Stops the HTTP server, the ticker and the Lambda worker threads, and closes the clients it made. */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         clients.forEach(SfnClient::close);
         server.stop(0);
         httpThreads.shutdownNow();
