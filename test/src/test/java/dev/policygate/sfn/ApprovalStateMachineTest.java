@@ -18,7 +18,6 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static dev.policygate.sfn.SfnTestSupport.ROLE_ARN;
-import static dev.policygate.sfn.SfnTestSupport.awaitCalls;
 import static dev.policygate.sfn.SfnTestSupport.history;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -164,7 +163,7 @@ class ApprovalStateMachineTest {
         lambdas.failNext(NOTIFIER, LambdaInvocationException.serviceError("Lambda.ServiceException", "503"));
         notifierCallsBack("APPROVED");
         String arn = startApproval();
-        awaitCalls(lambdas, 1);
+        sfn.awaitEvent(arn, "TaskFailed", WAIT);
 
         clock.advance(Duration.ofSeconds(2)); // IntervalSeconds 2 with FULL jitter waits at most 2 s
 

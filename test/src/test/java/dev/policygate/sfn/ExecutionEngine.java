@@ -312,14 +312,15 @@ final class ExecutionEngine implements AutoCloseable {
         return e.status;
     }
 
-    synchronized void awaitEvent(String executionArn, String type, Duration timeout) throws InterruptedException {
+    synchronized void awaitEvents(String executionArn, String type, int count, Duration timeout)
+            throws InterruptedException {
         Execution e = execution(executionArn);
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (e.history.stream().noneMatch(ev -> ev.get("type").asText().equals(type))) {
+        while (e.history.stream().filter(ev -> ev.get("type").asText().equals(type)).count() < count) {
             long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
             if (left <= 0) {
-                throw new IllegalStateException("no " + type + " event in " + executionArn + " after " + timeout
-                        + "; last events: " + lastEvents(e));
+                throw new IllegalStateException("fewer than " + count + " " + type + " events in " + executionArn
+                        + " after " + timeout + "; last events: " + lastEvents(e));
             }
             wait(left);
         }

@@ -187,7 +187,17 @@ public final class StepFunctionsEmulator implements AutoCloseable {
      * TaskScheduled, before a test advances the clock past a task timeout).
      */
     public void awaitEvent(String executionArn, String eventType, Duration timeout) throws InterruptedException {
-        engine.awaitEvent(executionArn, eventType, timeout);
+        engine.awaitEvents(executionArn, eventType, 1, timeout);
+    }
+
+    /**
+     * Waits in real time until the history has {@code count} events of this type (for example the n-th
+     * TaskFailed, before a test advances the clock past a retry interval: a retry wait starts when the
+     * failure is recorded, which can be after the Lambda call itself is seen).
+     */
+    public void awaitEvents(String executionArn, String eventType, int count, Duration timeout)
+            throws InterruptedException {
+        engine.awaitEvents(executionArn, eventType, count, timeout);
     }
 
     private void handle(HttpExchange exchange) throws IOException {

@@ -20,7 +20,6 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static dev.policygate.sfn.SfnTestSupport.ROLE_ARN;
-import static dev.policygate.sfn.SfnTestSupport.awaitCalls;
 import static dev.policygate.sfn.SfnTestSupport.history;
 import static dev.policygate.sfn.SfnTestSupport.resource;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -132,13 +131,13 @@ class StepFunctionsEmulatorAslTest {
         lambdas.failNext("worker", LambdaInvocationException.serviceError("Lambda.ServiceException", "503"))
                 .failNext("worker", LambdaInvocationException.serviceError("Lambda.ServiceException", "503"));
         String arn = start("retry-catch.asl.json", "{}");
-        awaitCalls(lambdas, 1);
+        sfn.awaitEvents(arn, "TaskFailed", 1, WAIT);
 
         // WHEN the clock passes 2 s (IntervalSeconds) and then 6 s (x BackoffRate 3)
         TimeUnit.MILLISECONDS.sleep(200);
         assertThat(lambdas.calls()).as("no retry before the interval has passed").hasSize(1);
         clock.advance(Duration.ofSeconds(2));
-        awaitCalls(lambdas, 2);
+        sfn.awaitEvents(arn, "TaskFailed", 2, WAIT);
         clock.advance(Duration.ofSeconds(5));
         TimeUnit.MILLISECONDS.sleep(200);
         assertThat(lambdas.calls()).as("the second wait is 6 s").hasSize(2);
@@ -156,9 +155,9 @@ class StepFunctionsEmulatorAslTest {
             lambdas.failNext("worker", LambdaInvocationException.serviceError("Lambda.ServiceException", "down"));
         }
         String arn = start("retry-catch.asl.json", "{\"q\":1}");
-        awaitCalls(lambdas, 1);
+        sfn.awaitEvents(arn, "TaskFailed", 1, WAIT);
         clock.advance(Duration.ofSeconds(2));
-        awaitCalls(lambdas, 2);
+        sfn.awaitEvents(arn, "TaskFailed", 2, WAIT);
         clock.advance(Duration.ofSeconds(6));
 
         assertThat(sfn.awaitTerminal(arn, WAIT)).isEqualTo("SUCCEEDED");
