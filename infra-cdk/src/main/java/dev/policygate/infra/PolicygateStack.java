@@ -325,6 +325,9 @@ public final class PolicygateStack extends Stack {
                 .passwordPolicy(PasswordPolicy.builder().minLength(14).requireDigits(true).requireLowercase(true)
                         .requireUppercase(true).requireSymbols(true).build())
                 .mfa(Mfa.OPTIONAL)
+                // TOTP only: SMS would need a role that may publish to any phone number
+                .mfaSecondFactor(software.amazon.awscdk.services.cognito.MfaSecondFactor.builder()
+                        .sms(false).otp(true).build())
                 .accountRecovery(AccountRecovery.NONE)
                 .customAttributes(Map.of("groups", StringAttribute.Builder.create().mutable(true).maxLen(2048).build()))
                 .deletionProtection(true)
