@@ -95,6 +95,105 @@ final class BenchData {
         }
     }
 
+    /** Data classes the built-in detectors find, named as the schema's {@code DataClass} ids. */
+    static final String[] DATA_CLASSES = {"EMAIL", "PHONE", "CREDIT_CARD", "US_SSN", "IBAN", "IP_ADDRESS"};
+    /** The models the realistic policy set names. */
+    static final String[] MODELS = {"claude-sonnet-4-5", "claude-opus-4-1", "claude-haiku-4-5", "claude-opus-4-5",
+            "claude-3-5-haiku", "claude-sonnet-4"};
+
+    /** How many teams (groups) the realistic set of {@code total} policies has: about 16 policies per team. */
+    static int teams(int total) {
+        return Math.max(6, total / 60);
+    }
+
+    /** How many users have policies of their own in the realistic set of {@code total} policies. */
+    static int users(int total) {
+        return Math.max(4, total / 10);
+    }
+
+    /**
+     * An organisation's policy set of {@code total} policies: the repository's defaults plus a
+     * deterministic mix that grows with the organisation, as entitlements do. Per 20 policies:
+     * 6 team model permits ({@code principal in Group, resource == Model}), 3 team model forbids
+     * reading {@code context.max_tokens}, 2 user tool/skill permits ({@code principal == User}),
+     * 2 team tool permits (many tools, so no per-resource slice), 1 approvable team forbid
+     * ({@code @approval}, reads {@code context.estimated_input_tokens} and {@code context.approval}),
+     * 1 team {@code read_unmasked} permit for replies, 1 global term forbid on {@code context.prompt}
+     * (every invoke_model request sees all of these), 1 team term forbid, 1 team skill forbid,
+     * 1 team MCP-server permit reading {@code context.source_ip}, and 1 user forbid on
+     * {@code context.stream}. Teams are {@code team-0..}{@link #teams}, users {@code user-0..}{@link #users}.
+     */
+    static CedarPolicyEngine realisticPolicies(int total) {
+        try {
+            Path dir = root().resolve("cedar-policies");
+            String schema = Files.readString(dir.resolve(CedarPolicyEngine.SCHEMA_FILE));
+            Map<String, String> files = new LinkedHashMap<>();
+            int count = 0;
+            try (var s = Files.list(dir.resolve("policies"))) {
+                for (Path f : s.sorted().toList()) {
+                    String src = Files.readString(f);
+                    files.put(f.getFileName().toString(), src);
+                    count += src.split("@id\\(").length - 1;
+                }
+            }
+            int teams = teams(total);
+            int users = users(total);
+            String ns = "Policygate::";
+            StringBuilder gen = new StringBuilder();
+            for (int i = count; i < total; i++) {
+                String team = ns + "Group::\"team-" + (i * 7 % teams) + "\"";
+                String user = ns + "User::\"user-" + (i * 13 % users) + "\"";
+                String model = ns + "Model::\"" + MODELS[i % MODELS.length] + "\"";
+                gen.append("@id(\"r-").append(i).append("\")\n");
+                switch (i % 20) {
+                    case 0, 1, 2, 3, 4, 5 -> gen.append("permit (principal in ").append(team)
+                            .append(", action == ").append(ns).append("Action::\"invoke_model\", resource == ")
+                            .append(model).append(");\n");
+                    case 6, 7, 8 -> gen.append("@message(\"budget ").append(i).append("\")\nforbid (principal in ")
+                            .append(team).append(", action == ").append(ns)
+                            .append("Action::\"invoke_model\", resource == ").append(model)
+                            .append(") when { context.max_tokens > ").append(2048 + 512 * (i % 8)).append(" };\n");
+                    case 9, 10 -> gen.append("permit (principal == ").append(user).append(", action in [").append(ns)
+                            .append("Action::\"use_tool\", ").append(ns).append("Action::\"use_skill\"], resource);\n");
+                    case 11, 12 -> gen.append("permit (principal in ").append(team).append(", action == ").append(ns)
+                            .append("Action::\"use_tool\", resource == ").append(ns).append("Tool::\"tool-")
+                            .append(i % 97).append("\");\n");
+                    case 13 -> gen.append("@approval(\"approvers\")\n@message(\"large prompt ").append(i)
+                            .append("\")\nforbid (principal in ").append(team).append(", action == ").append(ns)
+                            .append("Action::\"invoke_model\", resource) when { context.estimated_input_tokens > ")
+                            .append(20_000 + i).append(" } unless { context.approval.granted };\n");
+                    case 14 -> gen.append("permit (principal in ").append(team).append(", action == ").append(ns)
+                            .append("Action::\"read_unmasked\", resource == ").append(ns).append("DataClass::\"")
+                            .append(DATA_CLASSES[i % DATA_CLASSES.length])
+                            .append("\") when { context.direction == \"reply\" };\n");
+                    case 15 -> gen.append("@message(\"term ").append(i).append("\")\nforbid (principal, action == ")
+                            .append(ns).append("Action::\"invoke_model\", resource) when { context.prompt like "
+                                    + "\"*forbidden-term-").append(i).append("*\" };\n");
+                    case 16 -> gen.append("@message(\"team term ").append(i).append("\")\nforbid (principal in ")
+                            .append(team).append(", action == ").append(ns).append("Action::\"invoke_model\", resource)"
+                                    + " when { context.prompt like \"*codename-").append(i).append("*\" };\n");
+                    case 17 -> gen.append("forbid (principal in ").append(team).append(", action == ").append(ns)
+                            .append("Action::\"use_skill\", resource == ").append(ns).append("Skill::\"skill-")
+                            .append(i % 31).append("\");\n");
+                    case 18 -> gen.append("permit (principal in ").append(team).append(", action == ").append(ns)
+                            .append("Action::\"use_tool\", resource == ").append(ns).append("McpServer::\"mcp-")
+                            .append(i % 11).append("\") when { context.source_ip.isInRange(ip(\"10.0.0.0/8\")) };\n");
+                    default -> gen.append("@message(\"no streaming ").append(i).append("\")\nforbid (principal == ")
+                            .append(user).append(", action == ").append(ns)
+                            .append("Action::\"invoke_model\", resource) when { context.stream };\n");
+                }
+            }
+            files.put("generated.cedar", gen.toString());
+            CedarPolicyEngine engine = CedarPolicyEngine.fromSources(schema, files);
+            if (engine.policyCount() != Math.max(total, count)) {
+                throw new IllegalStateException("expected " + total + " policies, got " + engine.policyCount());
+            }
+            return engine;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /**
      * A Messages request for {@code claude-sonnet-4-5} with 3 custom tools and one user turn of
      * {@code promptChars} chars of text (an entity every 400 chars or so).

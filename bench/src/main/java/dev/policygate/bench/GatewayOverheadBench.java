@@ -38,7 +38,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * In-process gateway overhead, upstream excluded: analyse a 4 KB prompt with 3 tools, decide
  * (invoke_model + use_tool per tool + read_unmasked per detected class), and mask an 8 KB reply.
- * Sample mode, so JMH reports p50/p99/p99.9 per call. Single thread = one core.
+ * Sample mode, so JMH reports p50/p99/p99.9 per call. Single thread = one core. {@code mix=realistic}
+ * uses {@link BenchData#realisticPolicies} (the principal is in {@code developers} and two teams);
+ * {@code mix=terms} the older generator of term, model and tool forbids ({@link BenchData#policies}).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.SampleTime)
@@ -48,8 +50,13 @@ import java.util.concurrent.TimeUnit;
 @Fork(1)
 @Threads(1)
 public class GatewayOverheadBench {
-    @Param({"50"})
+    @Param({"50", "1000"})
     int policies;
+
+    @Param({"realistic"})
+    String mix;
+
+    private static final Set<String> GROUPS = Set.of("developers", "team-1", "team-2");
 
     private CedarPolicyEngine engine;
     private RequestAnalyzer analyzer;
@@ -60,7 +67,7 @@ public class GatewayOverheadBench {
 
     @Setup
     public void setUp() {
-        engine = BenchData.policies(policies);
+        engine = "terms".equals(mix) ? BenchData.policies(policies) : BenchData.realisticPolicies(policies);
         DetectorSet detectors = DetectorSet.builtIns();
         analyzer = new RequestAnalyzer(detectors);
         replyMasker = new ReplyMasker(new TextMasker(detectors, MaskingConfig.defaults(new byte[32])));
@@ -74,7 +81,7 @@ public class GatewayOverheadBench {
         AnalysedRequest a = analyzer.analyse(requestBody, RequestAnalyzer.Operation.MESSAGES);
         Set<String> detections = a.detectionLabels();
         EntityRef user = EntityRef.user("dev");
-        Set<String> groups = Set.of("developers");
+        Set<String> groups = GROUPS;
         Decision d = engine.decide(new AuthzRequest(user, groups, Action.invoke_model, EntityRef.model(a.model()),
                 null, Contexts.invokeModel(a.normalisedPrompt(), detections, a.maxTokens(), a.stream(),
                 a.estimatedInputTokens(), false, null, "127.0.0.1", "messages", new TreeSet<>(a.tools()), Set.of(),
@@ -101,14 +108,14 @@ public class GatewayOverheadBench {
 
     @Benchmark
     public Object decideInvokeModelOnly() {
-        return engine.decide(new AuthzRequest(EntityRef.user("dev"), Set.of("developers"), Action.invoke_model,
+        return engine.decide(new AuthzRequest(EntityRef.user("dev"), GROUPS, Action.invoke_model,
                 EntityRef.model("claude-sonnet-4-5"), null, Contexts.invokeModel(promptForDecide, Set.of("pii:EMAIL"),
                 1024, false, 1000, false, null, "127.0.0.1", "messages", Set.of("get_weather"), Set.of(), Set.of())));
     }
 
     @Benchmark
     public Object decideReadUnmaskedOnly() {
-        return engine.decide(new AuthzRequest(EntityRef.user("dev"), Set.of("developers"), Action.read_unmasked,
+        return engine.decide(new AuthzRequest(EntityRef.user("dev"), GROUPS, Action.read_unmasked,
                 EntityRef.dataClass("EMAIL"), null, Contexts.readUnmasked("reply")));
     }
 

@@ -66,9 +66,16 @@ import java.util.stream.Stream;
  * <p>Speed: Cedar's cost grows with every policy it is given (about 1.5 µs each, even when the scope
  * does not match), so each {@link Action} gets its own cached slice holding only the policies whose
  * action scope can match it, and each resource named by a {@code resource == E} scope gets a slice
- * of that action's slice plus its own policies (see {@link PolicyScope}). A policy whose scope
- * excludes the request can neither apply nor fail, because Cedar evaluates the scope, which cannot
- * raise an error, before the conditions; so slicing never changes a decision. Decisions are also
+ * of that action's slice plus its own policies (see {@link PolicyScope}). Within a slice, policies
+ * whose principal scope names an entity ({@code principal == E}, {@code principal in E}) are given
+ * to Cedar only for principals that are {@code E} or list {@code E} among their groups: the slice for
+ * a request holds the slice's principal-free policies plus those of the scope entities the principal
+ * matches. These principal slices are built and cached on first use, keyed by the matched entities
+ * (so principals with the same relevant groups share one). The principal's groups are the only
+ * ancestors it has at decision time (group entities are sent without parents), so this test is
+ * exactly Cedar's {@code in}. A policy whose scope excludes the request can neither apply nor fail,
+ * because Cedar evaluates the scope, which cannot raise an error, before the conditions; so slicing
+ * never changes a decision. Decisions are also
  * memoised where they are a function of the principal, its groups, the action and the resource: when
  * no policy of the slice reads the context, or the context is a few scalars such as
  * {@code read_unmasked}'s direction (see {@link DecisionMemo}).
@@ -79,7 +86,12 @@ import java.util.stream.Stream;
  * resources stay in their action's slice. The repository's policies need 6 sets, the 50-policy
  * benchmark set 32. Cedar's cache holds {@code cedar.cache.maxPolicySets} sets (1,024 by default);
  * a set is freed only when its engine is garbage-collected, and loading fails when the cache is
- * full. Build one engine per process and share it.
+ * full. Build one engine per process and share it. Principal slices take up to
+ * {@value #MAX_PRINCIPAL_SLICES} more entries (two sets each at most); when that many exist they
+ * are all dropped and rebuilt on demand (their native sets are freed when collected), and a
+ * principal slice that cannot be cached falls back to the whole action/resource slice. Unless
+ * {@code cedar.cache.maxPolicySets} is set, this class raises Cedar's limit to
+ * {@value #NATIVE_CACHE_SETS}.
  */
 public final class CedarPolicyEngine implements PolicyEngine {
     /** The Cedar namespace of every entity type and action. */
@@ -106,11 +118,25 @@ public final class CedarPolicyEngine implements PolicyEngine {
     static final int MEMO_CAPACITY = 50_000;
     /** How many per-resource slices one engine may cache, so that it keeps few native cache slots. */
     static final int MAX_RESOURCE_SLICES = 32;
+    /** How many principal slices one engine keeps before it drops them all. */
+    static final int MAX_PRINCIPAL_SLICES = 1_024;
+    /** Cedar's native cache size unless {@code cedar.cache.maxPolicySets} says otherwise. */
+    static final int NATIVE_CACHE_SETS = 4_096;
+
+    static {
+        if (System.getProperty("cedar.cache.maxPolicySets") == null) {
+            PolicySet.setCacheMaxPolicySets(NATIVE_CACHE_SETS);
+        }
+    }
 
     private final Map<Action, ActionSlices> slices;
     private final Map<String, LoadedPolicy> policies;
     /** Null when memoisation is off. */
     private final DecisionMemo memo;
+    /** Builds principal slices on demand; null when principal slicing is off. */
+    private final SliceFactory sliceFactory;
+    private final Map<PrincipalKey, Slice> principalSlices = new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.LongAdder cedarCalls = new java.util.concurrent.atomic.LongAdder();
 
     /**
      * How an engine speeds up decisions; no choice changes a decision.
@@ -119,17 +145,27 @@ public final class CedarPolicyEngine implements PolicyEngine {
      *                          whose scope can match it
      * @param maxResourceSlices how many per-resource slices to make at most (0: action slices only)
      * @param memoCapacity      how many decisions to remember (0: none)
+     * @param maxPrincipalSlices how many principal slices to keep before dropping them all (0: no
+     *                          principal slicing)
      */
-    record Tuning(boolean slice, int maxResourceSlices, int memoCapacity) {
+    record Tuning(boolean slice, int maxResourceSlices, int memoCapacity, int maxPrincipalSlices) {
         /** What {@link CedarPolicyEngine#load} and the public {@link CedarPolicyEngine#fromSources} use. */
-        static final Tuning FAST = new Tuning(true, MAX_RESOURCE_SLICES, MEMO_CAPACITY);
+        static final Tuning FAST = new Tuning(true, MAX_RESOURCE_SLICES, MEMO_CAPACITY, MAX_PRINCIPAL_SLICES);
         /** Every policy for every request, nothing remembered: the reference for differential tests. */
-        static final Tuning REFERENCE = new Tuning(false, 0, 0);
+        static final Tuning REFERENCE = new Tuning(false, 0, 0, 0);
 
         Tuning {
-            if (maxResourceSlices < 0 || memoCapacity < 0) {
+            if (maxResourceSlices < 0 || memoCapacity < 0 || maxPrincipalSlices < 0) {
                 throw new IllegalArgumentException("tuning values must not be negative");
             }
+            if (!slice && maxPrincipalSlices > 0) {
+                throw new IllegalArgumentException("principal slices need slicing");
+            }
+        }
+
+        /** With principal slicing as in {@link #FAST} when {@code slice} is on. */
+        Tuning(boolean slice, int maxResourceSlices, int memoCapacity) {
+            this(slice, maxResourceSlices, memoCapacity, slice ? MAX_PRINCIPAL_SLICES : 0);
         }
     }
 
@@ -158,8 +194,47 @@ public final class CedarPolicyEngine implements PolicyEngine {
      *                     permit could allow, and the answer is false without asking) or no approvable
      *                     forbid (then the question is never asked)
      * @param readsContext whether any of the policies may read the context (see {@link ContextUse})
+     * @param byPrincipal  the policies whose principal scope names an entity, by that entity; empty
+     *                     when principal slicing is off or no policy names one
+     * @param unscoped     the ids of the policies whose principal scope names none
      */
-    private record Slice(PolicySet policies, PolicySet permits, boolean readsContext) {
+    private record Slice(PolicySet policies, PolicySet permits, boolean readsContext,
+                         Map<EntityUID, Set<String>> byPrincipal, Set<String> unscoped) {
+    }
+
+    /**
+     * Which principal slice a request gets.
+     *
+     * @param whole   the action/resource slice it narrows (compared by identity: each is built once)
+     * @param matched the scope entities of {@code whole} that the principal is or descends from
+     */
+    private record PrincipalKey(Slice whole, Set<EntityUID> matched) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof PrincipalKey k && k.whole == whole && k.matched.equals(matched);
+        }
+
+        @Override
+        public int hashCode() {
+            return System.identityHashCode(whole) * 31 + matched.hashCode();
+        }
+    }
+
+    /** What building a slice after load needs; sets are shared as at load, until the slices are dropped. */
+    private static final class SliceFactory {
+        final Map<String, Policy> named;
+        final Map<String, LoadedPolicy> loaded;
+        final Set<String> contextReaders;
+        final int maxSlices;
+        final Map<Set<String>, PolicySet> cachedSets = new ConcurrentHashMap<>();
+
+        SliceFactory(Map<String, Policy> named, Map<String, LoadedPolicy> loaded, Set<String> contextReaders,
+                     int maxSlices) {
+            this.named = named;
+            this.loaded = loaded;
+            this.contextReaders = contextReaders;
+            this.maxSlices = maxSlices;
+        }
     }
 
     private record LoadedPolicy(String id, String file, Effect effect, Map<String, String> annotations) {
@@ -169,10 +244,11 @@ public final class CedarPolicyEngine implements PolicyEngine {
     }
 
     private CedarPolicyEngine(Map<Action, ActionSlices> slices, Map<String, LoadedPolicy> policies,
-                              DecisionMemo memo) {
+                              DecisionMemo memo, SliceFactory sliceFactory) {
         this.slices = slices;
         this.policies = policies;
         this.memo = memo;
+        this.sliceFactory = sliceFactory;
     }
 
     /**
@@ -237,14 +313,6 @@ public final class CedarPolicyEngine implements PolicyEngine {
         }
 
         validate(schema, new PolicySet(new HashSet<>(named.values())), loaded);
-        Map<Action, ActionSlices> slices = slices(named, loaded, tuning);
-        DecisionMemo memo = tuning.memoCapacity() == 0 ? null : new DecisionMemo(tuning.memoCapacity());
-        return new CedarPolicyEngine(slices, Collections.unmodifiableMap(loaded), memo);
-    }
-
-    /** The slices of every action; identical policy sets are cached once and shared. */
-    private static Map<Action, ActionSlices> slices(Map<String, Policy> named, Map<String, LoadedPolicy> loaded,
-                                                    Tuning tuning) {
         Map<String, PolicyScope> scopes = new TreeMap<>();
         Set<String> contextReaders = new HashSet<>();
         named.forEach((id, policy) -> {
@@ -254,6 +322,25 @@ public final class CedarPolicyEngine implements PolicyEngine {
                 contextReaders.add(id);
             }
         });
+        Map<Action, ActionSlices> slices = slices(named, loaded, scopes, contextReaders, tuning);
+        DecisionMemo memo = tuning.memoCapacity() == 0 ? null : new DecisionMemo(tuning.memoCapacity());
+        SliceFactory factory = tuning.maxPrincipalSlices() == 0 ? null
+                : new SliceFactory(named, loaded, contextReaders, tuning.maxPrincipalSlices());
+        return new CedarPolicyEngine(slices, Collections.unmodifiableMap(loaded), memo, factory);
+    }
+
+    /** The slices of every action; identical policy sets are cached once and shared. */
+    private static Map<Action, ActionSlices> slices(Map<String, Policy> named, Map<String, LoadedPolicy> loaded,
+                                                    Map<String, PolicyScope> scopes, Set<String> contextReaders,
+                                                    Tuning tuning) {
+        Map<String, EntityUID> principals = new HashMap<>();
+        if (tuning.maxPrincipalSlices() > 0) {
+            scopes.forEach((id, scope) -> {
+                if (scope.principal() != null) {
+                    principals.put(id, scope.principal());
+                }
+            });
+        }
         Map<Set<String>, PolicySet> cachedSets = new HashMap<>();
         int resourceSlicesLeft = tuning.maxResourceSlices();
         Map<Action, ActionSlices> slices = new EnumMap<>(Action.class);
@@ -281,10 +368,10 @@ public final class CedarPolicyEngine implements PolicyEngine {
                 Set<String> withGeneral = new TreeSet<>(general);
                 withGeneral.addAll(ids);
                 resourceSlices.put(resource, slice(withGeneral, named, loaded, contextReaders, cachedSets,
-                        tuning.slice()));
+                        tuning.slice(), principals));
             });
             slices.put(action, new ActionSlices(slice(general, named, loaded, contextReaders, cachedSets,
-                    tuning.slice()), Map.copyOf(resourceSlices)));
+                    tuning.slice(), principals), Map.copyOf(resourceSlices)));
         }
         return Collections.unmodifiableMap(slices);
     }
@@ -300,7 +387,19 @@ public final class CedarPolicyEngine implements PolicyEngine {
 
     private static Slice slice(Set<String> ids, Map<String, Policy> named, Map<String, LoadedPolicy> loaded,
                                Set<String> contextReaders, Map<Set<String>, PolicySet> cachedSets,
-                               boolean skipUnusedPermitSet) {
+                               boolean skipUnusedPermitSet, Map<String, EntityUID> principals) {
+        Map<EntityUID, Set<String>> byPrincipal = new HashMap<>();
+        Set<String> unscoped = new TreeSet<>();
+        for (String id : ids) {
+            EntityUID principal = principals.get(id);
+            if (principal == null) {
+                unscoped.add(id);
+            } else {
+                byPrincipal.computeIfAbsent(principal, p -> new TreeSet<>()).add(id);
+            }
+        }
+        Map<EntityUID, Set<String>> frozen = new HashMap<>();
+        byPrincipal.forEach((p, set) -> frozen.put(p, Collections.unmodifiableSet(set)));
         Set<String> permits = new TreeSet<>();
         boolean approvable = false;
         for (String id : ids) {
@@ -313,7 +412,67 @@ public final class CedarPolicyEngine implements PolicyEngine {
         boolean permitSetUnused = skipUnusedPermitSet && (permits.isEmpty() || !approvable);
         return new Slice(cachedSet(ids, named, cachedSets),
                 permitSetUnused ? null : cachedSet(permits, named, cachedSets),
-                ids.stream().anyMatch(contextReaders::contains));
+                ids.stream().anyMatch(contextReaders::contains), Map.copyOf(frozen),
+                Collections.unmodifiableSet(unscoped));
+    }
+
+    /**
+     * The slice of {@code whole} for a principal that is, or descends from, exactly the scope
+     * entities {@code matched}: the principal-free policies plus the policies of those entities.
+     * Null when it cannot be cached (the caller then uses {@code whole}).
+     */
+    private Slice principalSlice(Slice whole, Set<EntityUID> matched) {
+        PrincipalKey key = new PrincipalKey(whole, matched);
+        Slice slice = principalSlices.get(key);
+        if (slice != null) {
+            return slice;
+        }
+        Set<String> ids = new TreeSet<>(whole.unscoped());
+        matched.forEach(entity -> ids.addAll(whole.byPrincipal().get(entity)));
+        SliceFactory f = sliceFactory;
+        try {
+            synchronized (f) {
+                if (principalSlices.size() >= f.maxSlices) {
+                    // Dropped slices free their native sets when collected; those in use are rebuilt.
+                    principalSlices.clear();
+                    f.cachedSets.clear();
+                }
+                slice = slice(ids, f.named, f.loaded, f.contextReaders, f.cachedSets, true, Map.of());
+            }
+        } catch (PolicyLoadException e) {
+            return null;
+        }
+        principalSlices.put(key, slice);
+        return slice;
+    }
+
+    /** The slice Cedar is given for {@code request}, whose resource is {@code resource}. */
+    private Slice sliceFor(AuthzRequest request, EntityUID resource) {
+        Slice whole = slices.get(request.action()).forResource(resource);
+        if (sliceFactory == null || whole.byPrincipal().isEmpty()) {
+            return whole;
+        }
+        Map<EntityUID, Set<String>> byPrincipal = whole.byPrincipal();
+        Set<EntityUID> matched = null;
+        EntityUID principal = uid(request.principal());
+        if (byPrincipal.containsKey(principal)) {
+            matched = new HashSet<>();
+            matched.add(principal);
+        }
+        for (String group : request.principalParents()) {
+            EntityUID groupUid = uid(EntityRef.group(group));
+            if (byPrincipal.containsKey(groupUid)) {
+                if (matched == null) {
+                    matched = new HashSet<>();
+                }
+                matched.add(groupUid);
+            }
+        }
+        if (matched != null && matched.size() == byPrincipal.size()) {
+            return whole;
+        }
+        Slice slice = principalSlice(whole, matched == null ? Set.of() : Set.copyOf(matched));
+        return slice == null ? whole : slice;
     }
 
     private static PolicySet cachedSet(Set<String> ids, Map<String, Policy> named,
@@ -392,6 +551,21 @@ public final class CedarPolicyEngine implements PolicyEngine {
         return slices.get(action).forResource(uid(resource)).readsContext();
     }
 
+    /** How many times this engine has called Cedar (a decision takes one call, an approvable one two). */
+    public long cedarCalls() {
+        return cedarCalls.sum();
+    }
+
+    /** The ids of the policies Cedar is given for {@code request} (its principal slice). */
+    Set<String> policyIdsFor(AuthzRequest request) {
+        return idsOf(sliceFor(request, uid(request.resource())));
+    }
+
+    /** How many principal slices are cached now. */
+    int principalSliceCount() {
+        return principalSlices.size();
+    }
+
     /** How many decisions are remembered now (0 when memoisation is off). */
     int memoisedDecisions() {
         return memo == null ? 0 : memo.size();
@@ -421,7 +595,7 @@ public final class CedarPolicyEngine implements PolicyEngine {
     /** Whether a policy Cedar would be given for {@code request} may read its context; true if unknown. */
     private boolean contextRead(AuthzRequest request) {
         try {
-            return slices.get(request.action()).forResource(uid(request.resource())).readsContext();
+            return sliceFor(request, uid(request.resource())).readsContext();
         } catch (RuntimeException e) {
             return true;
         }
@@ -447,7 +621,8 @@ public final class CedarPolicyEngine implements PolicyEngine {
             AuthorizationRequest query = new AuthorizationRequest(principal, ACTION_UIDS.get(request.action()), resource,
                     context);
             Set<Entity> entitySet = new HashSet<>(entities.values());
-            Slice slice = slices.get(request.action()).forResource(resource);
+            Slice slice = sliceFor(request, resource);
+            cedarCalls.increment();
             AuthorizationResponse response = ENGINE.isAuthorized(query, slice.policies(), entitySet);
             boolean parsed = response.type == AuthorizationResponse.SuccessOrFailure.Success;
             if (memo != null && !slice.readsContext() && parsed) {
@@ -517,6 +692,7 @@ public final class CedarPolicyEngine implements PolicyEngine {
         if (slice.permits() == null) {
             return false;
         }
+        cedarCalls.increment();
         AuthorizationResponse response = ENGINE.isAuthorized(query, slice.permits(), entities);
         return response.type == AuthorizationResponse.SuccessOrFailure.Success
                 && response.success.map(AuthorizationSuccessResponse::isAllowed).orElse(false);

@@ -21,8 +21,10 @@ import static org.assertj.core.api.Assertions.fail;
 
 /**
  * A hand-rolled property test: for random, schema-valid policy sets and random requests of every
- * action, the engine as shipped (sliced by action and resource, decisions memoised) decides exactly
- * as the reference engine that gives Cedar every policy and remembers nothing. Each set leaves the
+ * action, the engine as shipped (sliced by action, resource and principal, decisions memoised)
+ * decides exactly as the reference engine that gives Cedar every policy and remembers nothing. So
+ * does an engine with tiny budgets (one resource slice, three memo entries, two principal slices),
+ * which keeps dropping and rebuilding what it remembers. Each set leaves the
  * context unread for some of invoke_model, use_tool and use_skill, and requests come again, alike
  * or with another context, so that remembered answers are compared too. Seeds are fixed, so a
  * failure names the seed that reproduces it.
@@ -33,6 +35,8 @@ class CedarPolicyEngineDifferentialTest {
     private static final int MIN_COMPARED_DECISIONS = 3_000;
     private static final int MIN_MEMOISED = 700;
     private static final int MIN_HITS = 50;
+    /** Budgets so small that resource slices fall back, the memo forgets and principal slices are dropped. */
+    private static final CedarPolicyEngine.Tuning TIGHT = new CedarPolicyEngine.Tuning(true, 1, 3, 2);
 
     private static final String NS = "Policygate::";
     private static final String[] GROUPS = {"g0", "g1", "g2", "approvers"};
@@ -108,6 +112,7 @@ class CedarPolicyEngineDifferentialTest {
         Map<Boolean, Integer> memoisableActionDecisionsByContextRead = new HashMap<>();
         Map<Outcome, Integer> outcomes = new EnumMap<>(Outcome.class);
         int withErrors = 0;
+        int narrowedByPrincipal = 0;
         // GIVEN a random policy set per seed, WHEN both engines answer the same random requests, THEN they agree
         for (long seed = 1; seed <= POLICY_SETS; seed++) {
             if (seed % 10 == 0) {
@@ -130,6 +135,7 @@ class CedarPolicyEngineDifferentialTest {
                 continue;
             }
             CedarPolicyEngine fast = CedarPolicyEngine.fromSources(SCHEMA, files, CedarPolicyEngine.Tuning.FAST);
+            CedarPolicyEngine tight = CedarPolicyEngine.fromSources(SCHEMA, files, TIGHT);
             validSets++;
             for (Action action : Action.values()) {
                 List<AuthzRequest> asked = new ArrayList<>();
@@ -152,7 +158,16 @@ class CedarPolicyEngineDifferentialTest {
                         fail("seed " + seed + ": decisions differ\nrequest:  " + request + "\nexpected: " + expected
                                 + "\nactual:   " + actual + "\npolicies:\n" + String.join("\n", files.values()));
                     }
+                    Decision tightDecision = tight.decide(request);
+                    if (!comparable(tightDecision).equals(comparable(expected))) {
+                        fail("seed " + seed + ": decisions differ with tight budgets\nrequest:  " + request
+                                + "\nexpected: " + expected + "\nactual:   " + tightDecision + "\npolicies:\n"
+                                + String.join("\n", files.values()));
+                    }
                     compared++;
+                    if (fast.policyIdsFor(request).size() < fast.policyIdsFor(action, request.resource()).size()) {
+                        narrowedByPrincipal++;
+                    }
                     boolean contextRead = fast.contextReadFor(action, request.resource());
                     if (fast.memoHits() > hitsBefore) {
                         hits.merge(action, 1, Integer::sum);
@@ -180,6 +195,8 @@ class CedarPolicyEngineDifferentialTest {
         assertThat(outcomes.getOrDefault(Outcome.DENY, 0)).as("DENY").isGreaterThanOrEqualTo(200);
         assertThat(outcomes.getOrDefault(Outcome.APPROVAL, 0)).as("APPROVAL").isGreaterThanOrEqualTo(20);
         assertThat(withErrors).as("decisions with evaluation errors").isGreaterThanOrEqualTo(100);
+        // AND principal slicing gave Cedar fewer policies than the action/resource slice for many requests
+        assertThat(narrowedByPrincipal).as("decisions on a narrower principal slice").isGreaterThanOrEqualTo(1_000);
         // AND many answers came from memory, for every memoisable action, also for contexts never seen before
         assertThat(memoised).as("remembered decisions").isGreaterThanOrEqualTo(MIN_MEMOISED);
         for (Action action : List.of(Action.invoke_model, Action.use_tool, Action.use_skill, Action.read_unmasked)) {
@@ -285,10 +302,14 @@ class CedarPolicyEngineDifferentialTest {
     }
 
     private static String principalScope(Random random, Action anchor) {
-        return switch (random.nextInt(6)) {
+        return switch (random.nextInt(7)) {
             case 0, 1 -> "principal in " + NS + "Group::\"" + pick(random, GROUPS) + "\"";
             case 2 -> "principal == " + NS + "User::\"" + pick(random, USERS) + "\"";
             case 3 -> "principal is " + NS + (anchor == Action.read_unmasked && random.nextBoolean() ? "Model" : "User");
+            case 4 -> pick(random, "principal is " + NS + "User in " + NS + "Group::\"" + pick(random, GROUPS) + "\"",
+                    "principal in " + NS + "User::\"" + pick(random, USERS) + "\"",
+                    anchor == Action.read_unmasked ? "principal == " + NS + "Model::\"" + pick(random, MODELS) + "\""
+                            : "principal");
             default -> "principal";
         };
     }

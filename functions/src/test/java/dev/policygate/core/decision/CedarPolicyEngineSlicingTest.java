@@ -55,7 +55,48 @@ class CedarPolicyEngineSlicingTest {
         return CedarPolicyEngine.fromSources(SCHEMA, files, tuning);
     }
 
+    private static final String ALICE_ONLY = """
+            @id("alice-only")
+            forbid(principal == Policygate::User::"alice", action == Policygate::Action::"invoke_model", resource)
+            when { context.stream };
+            """;
+    private static final String DATA_TEAM = """
+            @id("data-team")
+            forbid(principal is Policygate::User in Policygate::Group::"data", action == Policygate::Action::"invoke_model",
+                   resource) when { context.max_tokens > 100 };
+            """;
+
+    private static AuthzRequest invoke(String user, Set<String> groups) {
+        return new AuthzRequest(EntityRef.user(user), groups, Action.invoke_model, EntityRef.model("m"), null,
+                Contexts.invokeModel("hi", Set.of(), 1000, true, 10, false, null, "127.0.0.1", "messages", Set.of(),
+                        Set.of(), Set.of()));
+    }
+
     // ---- slicing ---------------------------------------------------------------------------------
+
+    @Test
+    void decide_givesCedarOnlyThePoliciesWhosePrincipalScopeTheRequestMatches() {
+        // GIVEN a policy for developers, one for user alice, one for the data group, and one for anyone
+        CedarPolicyEngine engine = engine(CedarPolicyEngine.Tuning.FAST, EVERY_ACTION, ALICE_ONLY, DATA_TEAM,
+                INVOKE_ONLY);
+
+        // THEN each principal's slice holds the unscoped policy plus the scoped ones it matches
+        assertThat(engine.policyIdsFor(invoke("bob", Set.of()))).containsExactly("invoke-only");
+        assertThat(engine.policyIdsFor(invoke("bob", Set.of("developers"))))
+                .containsExactly("every-action", "invoke-only");
+        assertThat(engine.policyIdsFor(invoke("alice", Set.of("data"))))
+                .containsExactly("alice-only", "data-team", "invoke-only");
+        assertThat(engine.policyIdsFor(invoke("carol", Set.of("data", "developers"))))
+                .containsExactly("data-team", "every-action", "invoke-only");
+        // AND the decisions are those of the whole set
+        CedarPolicyEngine reference = engine(CedarPolicyEngine.Tuning.REFERENCE, EVERY_ACTION, ALICE_ONLY, DATA_TEAM,
+                INVOKE_ONLY);
+        for (AuthzRequest request : List.of(invoke("alice", Set.of("developers")), invoke("bob", Set.of("developers")),
+                invoke("carol", Set.of("data", "developers")), invoke("alice", Set.of("data", "developers")))) {
+            assertThat(engine.decide(request)).isEqualTo(reference.decide(request));
+        }
+        assertThat(engine.cached()).isTrue();
+    }
 
     @Test
     void load_givesEachActionOnlyThePoliciesItsActionScopeCanMatch() {
