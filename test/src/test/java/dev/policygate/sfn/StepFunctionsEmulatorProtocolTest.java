@@ -304,11 +304,14 @@ class StepFunctionsEmulatorProtocolTest {
     }
 
     @Test
-    void close_stopsTheServer() {
+    void close_stopsTheServerAndItsThreads() throws Exception {
         int port = sfn.endpoint().getPort();
+        startAndAwaitToken(createCallbackMachine(), "closing");
 
         sfn.close();
 
         assertThatThrownBy(() -> new Socket("127.0.0.1", port).close()).isInstanceOf(ConnectException.class);
+        assertThat(Thread.getAllStackTraces().keySet()).filteredOn(Thread::isAlive)
+                .extracting(Thread::getName).noneMatch(name -> name.startsWith("sfn-emulator-"));
     }
 }
