@@ -1,6 +1,7 @@
 package dev.policygate.fuzz;
 
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
+import com.code_intelligence.jazzer.junit.DictionaryEntries;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -28,7 +29,14 @@ class RequestAnalyzerFuzzTest {
     private static final RequestAnalyzer ANALYZER = new RequestAnalyzer(DetectorSet.builtIns());
     private static final ReplyMasker MASKER = new ReplyMasker(FuzzSupport.REDACT_ALL);
 
+    /** JSON is parsed by Jackson, which is not instrumented: the dictionary gives the fuzzer its words. */
     @FuzzTest
+    @DictionaryEntries({"{", "}", "[", "]", ":", ",", "\"", "null", "true", "false", "\\u0000", "\"model\"",
+            "\"max_tokens\"", "\"messages\"", "\"role\"", "\"user\"", "\"assistant\"", "\"content\"",
+            "\"type\"", "\"text\"", "\"system\"", "\"tools\"", "\"name\"", "\"stream\"", "\"image\"",
+            "\"document\"", "\"source\"", "\"base64\"", "\"data\"", "\"tool_use\"", "\"tool_result\"",
+            "\"input\"", "\"container\"", "\"skills\"", "\"skill_id\"", "\"mcp_servers\"",
+            "\"redacted_thinking\"", "\"claude-sonnet-4-5\"", "1e999", "-1", "9223372036854775808"})
     void analyse_failsOnlyWithATyped400(byte[] body) {
         for (RequestAnalyzer.Operation op : RequestAnalyzer.Operation.values()) {
             AnalysedRequest a;

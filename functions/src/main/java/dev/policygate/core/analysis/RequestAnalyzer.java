@@ -43,9 +43,30 @@ public final class RequestAnalyzer {
     private static final Set<String> NON_TEXT_KEYS = ReplyMasker.REQUEST_NON_TEXT_KEYS;
 
     private final DetectorSet detectors;
+    private final int maxMessages;
+    private final int maxTools;
 
+    /** An analyser with the default limits: 100,000 messages and 512 tools (and as many skills and MCP servers). */
     public RequestAnalyzer(DetectorSet detectors) {
+        this(detectors, MAX_MESSAGES, MAX_TOOLS);
+    }
+
+    /**
+     * An analyser with its own limits. A request over a limit is a 400 naming it.
+     *
+     * @param maxMessages most entries in {@code messages} (1..100,000)
+     * @param maxTools    most entries in {@code tools}, {@code container.skills} and {@code mcp_servers} (0..512)
+     */
+    public RequestAnalyzer(DetectorSet detectors, int maxMessages, int maxTools) {
+        if (maxMessages < 1 || maxMessages > MAX_MESSAGES) {
+            throw new IllegalArgumentException("max messages must be 1.." + MAX_MESSAGES + ": " + maxMessages);
+        }
+        if (maxTools < 0 || maxTools > MAX_TOOLS) {
+            throw new IllegalArgumentException("max tools must be 0.." + MAX_TOOLS + ": " + maxTools);
+        }
         this.detectors = detectors;
+        this.maxMessages = maxMessages;
+        this.maxTools = maxTools;
     }
 
     /** Decodes UTF-8 strictly: invalid sequences are a 400, never silently replaced. */
@@ -127,8 +148,8 @@ public final class RequestAnalyzer {
         if (messages == null || !messages.isArray()) {
             throw GatewayError.invalid("messages: Field required (a list of messages)");
         }
-        if (messages.isEmpty() || messages.size() > MAX_MESSAGES) {
-            throw GatewayError.invalid("messages: must hold between 1 and " + MAX_MESSAGES + " messages");
+        if (messages.isEmpty() || messages.size() > maxMessages) {
+            throw GatewayError.invalid("messages: must hold between 1 and " + maxMessages + " messages");
         }
         int mi = 0;
         for (JsonNode message : messages) {
@@ -161,8 +182,8 @@ public final class RequestAnalyzer {
         List<String> tools = new ArrayList<>();
         JsonNode toolsNode = json.get("tools");
         if (toolsNode != null && !toolsNode.isNull()) {
-            if (!toolsNode.isArray() || toolsNode.size() > MAX_TOOLS) {
-                throw GatewayError.invalid("tools: Input should be a list of at most " + MAX_TOOLS + " tools");
+            if (!toolsNode.isArray() || toolsNode.size() > maxTools) {
+                throw GatewayError.invalid("tools: Input should be a list of at most " + maxTools + " tools");
             }
             int ti = 0;
             Set<String> seen = new HashSet<>();
@@ -186,7 +207,7 @@ public final class RequestAnalyzer {
         if (container != null && container.isObject()) {
             JsonNode sk = container.get("skills");
             if (sk != null && !sk.isNull()) {
-                if (!sk.isArray() || sk.size() > MAX_TOOLS) {
+                if (!sk.isArray() || sk.size() > maxTools) {
                     throw GatewayError.invalid("container.skills: Input should be a list");
                 }
                 int si = 0;
@@ -206,7 +227,7 @@ public final class RequestAnalyzer {
         List<String> mcp = new ArrayList<>();
         JsonNode mcpNode = json.get("mcp_servers");
         if (mcpNode != null && !mcpNode.isNull()) {
-            if (!mcpNode.isArray() || mcpNode.size() > MAX_TOOLS) {
+            if (!mcpNode.isArray() || mcpNode.size() > maxTools) {
                 throw GatewayError.invalid("mcp_servers: Input should be a list");
             }
             int ci = 0;

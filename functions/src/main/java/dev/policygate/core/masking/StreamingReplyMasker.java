@@ -43,6 +43,8 @@ public final class StreamingReplyMasker {
     private final MaskTally tally;
     private final Consumer<SseEvent> downstream;
     private final int holdBack;
+    private final int tokenHoldLimit;
+    private final int keyHoldLimit;
 
     private ObjectNode message;
     private final TreeMap<Integer, EmittedBlock> blocks = new TreeMap<>();
@@ -53,11 +55,29 @@ public final class StreamingReplyMasker {
     private boolean failed;
 
     public StreamingReplyMasker(TextMasker masker, UnmaskDecider decider, Consumer<SseEvent> downstream) {
+        this(masker, decider, downstream, TOKEN_HOLD_LIMIT, KEY_HOLD_LIMIT);
+    }
+
+    /**
+     * A masker with its own hold-back limits (the defaults are 8 KB and 64 KB).
+     *
+     * @param tokenHoldLimit longest whitespace-free token held back whole (a JWT, a key); a longer
+     *                       one flows on, keeping only the entity-length tail held
+     * @param keyHoldLimit   longest open private-key block held back; a longer one is redacted whole
+     */
+    public StreamingReplyMasker(TextMasker masker, UnmaskDecider decider, Consumer<SseEvent> downstream,
+                                int tokenHoldLimit, int keyHoldLimit) {
         this.masker = Objects.requireNonNull(masker, "masker");
         this.blockMasker = new ReplyMasker(masker);
         this.tally = new MaskTally(decider);
         this.downstream = Objects.requireNonNull(downstream, "downstream");
         this.holdBack = masker.detectors().maxEntityLength();
+        if (tokenHoldLimit < holdBack || keyHoldLimit < holdBack) {
+            throw new IllegalArgumentException("hold limits must be at least the longest entity (" + holdBack
+                    + " characters)");
+        }
+        this.tokenHoldLimit = tokenHoldLimit;
+        this.keyHoldLimit = keyHoldLimit;
     }
 
     /** Masks one upstream event and sends whatever is now safe to send. */
@@ -436,14 +456,14 @@ public final class StreamingReplyMasker {
                 // single spaces (cards, phones, IBANs): only such a tail can still grow into one.
                 // Custom patterns may span words, so with them the whole hold-back window stays.
                 cut = masker.detectors().hasCustomPatterns() ? end - holdBack : pendingStart();
-                if (end - tokenStart <= TOKEN_HOLD_LIMIT) {
+                if (end - tokenStart <= tokenHoldLimit) {
                     cut = Math.min(cut, tokenStart);
                 } else {
                     cut = Math.max(cut, end - holdBack);
                 }
                 int key = openKeyStart();
                 if (key >= 0) {
-                    if (end - key > KEY_HOLD_LIMIT) {
+                    if (end - key > keyHoldLimit) {
                         forceKey = true;
                         cut = key;
                     } else {
