@@ -11,6 +11,8 @@ import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.sesv2.SesV2Client;
+import software.amazon.awssdk.services.sfn.SfnClient;
 import software.amazon.awssdk.services.s3.S3Configuration;
 
 import java.net.URI;
@@ -58,6 +60,24 @@ public final class AwsClients {
 
     public static DynamoDbClient dynamo(Target t) {
         var b = DynamoDbClient.builder().region(t.region()).httpClient(http()).credentialsProvider(credentials(t))
+                .overrideConfiguration(overrides());
+        if (t.endpointOverride() != null) {
+            b.endpointOverride(t.endpointOverride());
+        }
+        return b.build();
+    }
+
+    public static SfnClient sfn(Target t) {
+        var b = SfnClient.builder().region(t.region()).httpClient(http()).credentialsProvider(credentials(t))
+                .overrideConfiguration(overrides());
+        if (t.endpointOverride() != null) {
+            b.endpointOverride(t.endpointOverride());
+        }
+        return b.build();
+    }
+
+    public static SesV2Client ses(Target t) {
+        var b = SesV2Client.builder().region(t.region()).httpClient(http()).credentialsProvider(credentials(t))
                 .overrideConfiguration(overrides());
         if (t.endpointOverride() != null) {
             b.endpointOverride(t.endpointOverride());

@@ -20,27 +20,27 @@ import java.util.concurrent.atomic.AtomicReference;
  * A mock Anthropic upstream on 127.0.0.1: echoes the last user text as "echo: ..." as JSON or
  * as an SSE stream split into small deltas, and can be told to fail. Records what it received.
  */
-final class MockAnthropic implements AutoCloseable {
-    enum Mode { OK, STATUS_500, STATUS_529, STATUS_429, CUT_STREAM, BAD_KEY, STALL }
+public final class MockAnthropic implements AutoCloseable {
+    public enum Mode { OK, STATUS_500, STATUS_529, STATUS_429, CUT_STREAM, BAD_KEY, STALL }
 
-    record Received(String path, Map<String, List<String>> headers, String body) {
+    public record Received(String path, Map<String, List<String>> headers, String body) {
     }
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private final HttpServer server;
     private final java.util.concurrent.ExecutorService executor = Executors.newFixedThreadPool(8);
-    final List<Received> received = new CopyOnWriteArrayList<>();
-    final AtomicReference<Mode> mode = new AtomicReference<>(Mode.OK);
+    public final List<Received> received = new CopyOnWriteArrayList<>();
+    public final AtomicReference<Mode> mode = new AtomicReference<>(Mode.OK);
     volatile String replyOverride;
 
-    MockAnthropic() throws IOException {
+    public MockAnthropic() throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
         server.setExecutor(executor);
         server.createContext("/", this::handle);
         server.start();
     }
 
-    String baseUrl() {
+    public String baseUrl() {
         return "http://127.0.0.1:" + server.getAddress().getPort();
     }
 

@@ -4,11 +4,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Finds the repository root, where the policies and fixtures live. */
-final class RepoPaths {
+public final class RepoPaths {
     private RepoPaths() {
     }
 
-    static Path root() {
+    public static Path root() {
         String prop = System.getProperty("policygate.root");
         if (prop != null && Files.isDirectory(Path.of(prop, "cedar-policies"))) {
             return Path.of(prop);

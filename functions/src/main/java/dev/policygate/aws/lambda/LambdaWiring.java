@@ -22,6 +22,22 @@ import dev.policygate.core.masking.MaskingConfig;
 import dev.policygate.core.masking.TextMasker;
 import dev.policygate.core.masking.UnmaskDecider;
 import dev.policygate.core.session.SplitSessionStore;
+import com.google.common.base.Suppliers;
+import dev.policygate.aws.dynamodb.DynamoApprovalStore;
+import dev.policygate.aws.dynamodb.DynamoApproverDirectory;
+import dev.policygate.aws.s3.S3HeldRequestStore;
+import dev.policygate.aws.ses.SesNotifier;
+import dev.policygate.aws.sfn.SfnTaskCallbacks;
+import dev.policygate.aws.sfn.StepFunctionsApprovalWorkflow;
+import dev.policygate.core.approval.ApprovalLinks;
+import dev.policygate.core.approval.ApprovalService;
+import dev.policygate.core.approval.ApprovalStore;
+import dev.policygate.core.approval.ApprovalWorkflow;
+import dev.policygate.core.approval.HeldRequestStore;
+import dev.policygate.core.approval.Notifier;
+import dev.policygate.core.approval.Sealer;
+import software.amazon.awssdk.services.sesv2.SesV2Client;
+import software.amazon.awssdk.services.sfn.SfnClient;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
 import software.amazon.awssdk.core.retry.RetryMode;
@@ -57,9 +73,11 @@ import java.util.function.Supplier;
  *
  * <p>Before returning, it primes local state only (the native Cedar library and the cached policy
  * set, the analyser and the masker) with a fixed dummy request, so that a SnapStart snapshot
- * starts warm. Approvals are not wired on AWS yet: requests that need one are refused with 403.
+ * starts warm. Each function has a role ({@link ApprovalSettings.Role}): the gateway starts
+ * approvals, the notifier emails the links, the callback serves the approval pages and resumes
+ * the state machine, and the forward function calls Claude after an approval.
  */
-final class LambdaWiring {
+public final class LambdaWiring {
     static final Duration UPSTREAM_CONNECT_TIMEOUT = Duration.ofSeconds(5);
     /** Until the response headers arrive; the function timeout bounds the whole request anyway. */
     static final Duration UPSTREAM_RESPONSE_TIMEOUT = Duration.ofMinutes(5);
@@ -80,12 +98,34 @@ final class LambdaWiring {
     private LambdaWiring() {
     }
 
-    /** The function as deployed: clients in the configured region, the key from Secrets Manager. */
+    /** The AWS clients a function uses; the ones its role does not need are never called. */
+    public record Clients(DynamoDbClient dynamo, S3Client s3, SfnClient sfn, SesV2Client ses) {
+    }
+
+    /**
+     * What a function is made of: the gateway (every role but the notifier uses one), the
+     * approval service (pages and expiry; null on the gateway), and the stores.
+     */
+    public record Wired(Gateway gateway, ApprovalService approvals, ApprovalStore approvalStore, HeldRequestStore held) {
+    }
+
+    /** The gateway function as deployed: clients in the configured region, keys from Secrets Manager. */
     static Gateway production(AwsSettings settings) {
+        return production(settings, ApprovalSettings.fromEnvironment(System.getenv(), ApprovalSettings.Role.GATEWAY),
+                ApprovalSettings.Role.GATEWAY).gateway();
+    }
+
+    /** A function as deployed, in its role. Builds clients but calls no AWS API. */
+    static Wired production(AwsSettings settings, ApprovalSettings approval, ApprovalSettings.Role role) {
         AwsClients.Target aws = AwsClients.Target.aws(settings.region());
-        Supplier<String> apiKey = new SecretsManagerApiKey(secretsManager(settings.region()),
-                settings.anthropicApiKeySecretArn(), Clock.systemUTC());
-        return assemble(settings, AwsClients.dynamo(aws), AwsClients.s3(aws), apiKey);
+        SecretsManagerClient secrets = secretsManager(settings.region());
+        Supplier<String> apiKey = new SecretsManagerApiKey(secrets, settings.anthropicApiKeySecretArn(),
+                Clock.systemUTC());
+        Supplier<byte[]> linkKey = approval.linkKeySecretArn() == null ? LambdaWiring::noLinkKey
+                : Suppliers.memoize(() -> new SecretsManagerApiKey(secrets, approval.linkKeySecretArn(),
+                        Clock.systemUTC()).get().getBytes(StandardCharsets.UTF_8));
+        return assemble(settings, approval, role, new Clients(AwsClients.dynamo(aws), AwsClients.s3(aws),
+                AwsClients.sfn(aws), AwsClients.ses(aws)), apiKey, linkKey, Clock.systemUTC());
     }
 
     /**
@@ -94,10 +134,23 @@ final class LambdaWiring {
      * Clients rather than endpoints, because each emulator wants its own dummy credentials.
      */
     static Gateway forEmulators(AwsSettings settings, DynamoDbClient dynamo, S3Client s3, String upstreamApiKey) {
-        return assemble(settings, dynamo, s3, () -> upstreamApiKey);
+        return assemble(settings, new ApprovalSettings(null, ApprovalSettings.DEFAULT_TIMEOUT, null, null, null),
+                ApprovalSettings.Role.GATEWAY, new Clients(dynamo, s3, null, null), () -> upstreamApiKey,
+                LambdaWiring::noLinkKey, Clock.systemUTC()).gateway();
     }
 
-    private static Gateway assemble(AwsSettings s, DynamoDbClient dynamo, S3Client s3, Supplier<String> apiKey) {
+    /** Test only: a function in its role over emulator clients, with plain keys in place of the secrets. */
+    public static Wired forEmulators(AwsSettings settings, ApprovalSettings approval, ApprovalSettings.Role role,
+                              Clients clients, String upstreamApiKey, byte[] linkKey, Clock clock) {
+        return assemble(settings, approval, role, clients, () -> upstreamApiKey, () -> linkKey.clone(), clock);
+    }
+
+    private static byte[] noLinkKey() {
+        throw new IllegalStateException(ApprovalSettings.LINK_KEY_SECRET_ARN + " is not set");
+    }
+
+    private static Wired assemble(AwsSettings s, ApprovalSettings a, ApprovalSettings.Role role, Clients c,
+                                  Supplier<String> apiKey, Supplier<byte[]> linkKey, Clock clock) {
         CedarPolicyEngine policies = policies(s.policiesDir());
         DetectorSet detectors = DetectorSet.builtIns();
         // no HASH strategy by default, so no pseudonym key: nothing secret or unique enters the snapshot
@@ -106,24 +159,63 @@ final class LambdaWiring {
         prime(policies, analyzer, masker);
 
         GatewayAuthenticator auth = new GatewayAuthenticator(Optional.ofNullable(s.oidc()).map(JwtVerifier::new),
-                new DynamoApiKeyStore(dynamo, s.table()));
+                new DynamoApiKeyStore(c.dynamo(), s.table()));
         ExecutorService background = Executors.newFixedThreadPool(BACKGROUND_THREADS, r -> {
             Thread t = new Thread(r, "policygate-background");
             t.setDaemon(true);
             return t;
         });
         SplitSessionStore sessions = new SplitSessionStore(
-                new DynamoSessionIndex(dynamo, s.table(), Duration.ofDays(s.retentionDays())),
-                new S3SessionRecorder(s3, s.bucket(), s.kmsKeyId()), background);
+                new DynamoSessionIndex(c.dynamo(), s.table(), Duration.ofDays(s.retentionDays())),
+                new S3SessionRecorder(c.s3(), s.bucket(), s.kmsKeyId()), background);
         HttpClaudeUpstream upstream = new HttpClaudeUpstream(s.upstreamUrl(), apiKey, UPSTREAM_CONNECT_TIMEOUT,
                 UPSTREAM_RESPONSE_TIMEOUT, UPSTREAM_IDLE_TIMEOUT);
         GatewayConfig config = new GatewayConfig(s.maxBodyBytes(), MAX_REPLY_BYTES, MAX_SSE_EVENT_BYTES,
                 GatewayConfig.DEFAULT_MODEL_PATTERN, s.publicUrl() == null ? "" : s.publicUrl(), s.failOpen(),
                 SESSION_WAIT_MAX);
+
+        HeldRequestStore held = new S3HeldRequestStore(c.s3(), s.bucket(), s.kmsKeyId(), c.dynamo(), s.table(),
+                new Sealer(linkKey), clock);
+        ApprovalStore approvalStore = new DynamoApprovalStore(c.dynamo(), s.table());
+        DynamoApproverDirectory directory = new DynamoApproverDirectory(c.dynamo(), s.table());
+        ApprovalWorkflow workflow = null;
+        ApprovalService approvals = null;
+        switch (role) {
+            case GATEWAY -> {
+                if (a.stateMachineArn() != null) {
+                    workflow = new StepFunctionsApprovalWorkflow(c.sfn(), a.stateMachineArn(), directory, a.timeout(),
+                            clock);
+                }
+            }
+            case NOTIFIER -> approvals = approvalService(s, a, approvalStore, directory, policies, linkKey, clock,
+                    new SesNotifier(c.ses(), a.sesFrom(), a.sesConfigurationSet()));
+            case CALLBACK -> {
+                approvals = approvalService(s, a, approvalStore, directory, policies, linkKey, clock,
+                        notice -> {
+                            throw new IllegalStateException("the approval callback never notifies");
+                        });
+                approvals.setListener(new SfnTaskCallbacks(c.sfn()));
+            }
+            case FORWARD -> approvals = approvalService(s, a, approvalStore, directory, policies, linkKey, clock,
+                    notice -> {
+                        throw new IllegalStateException("the forward function never notifies");
+                    });
+            default -> throw new IllegalStateException(role.name());
+        }
         // SessionIds' SecureRandom is created here, before a snapshot: the JDK's default NativePRNG
         // mixes fresh /dev/urandom bytes into every call, so restored copies do not repeat ids
-        return new Gateway(config, auth, policies, analyzer, masker, upstream, sessions, null, Clock.systemUTC(),
-                background).withMetrics(new EmfMetrics(System.out, Clock.systemUTC()));
+        Gateway gateway = new Gateway(config, auth, policies, analyzer, masker, upstream, sessions, workflow,
+                role == ApprovalSettings.Role.CALLBACK ? approvals : null, held, clock, background)
+                .withMetrics(new EmfMetrics(System.out, Clock.systemUTC()));
+        return new Wired(gateway, approvals, approvalStore, held);
+    }
+
+    private static ApprovalService approvalService(AwsSettings s, ApprovalSettings a, ApprovalStore store,
+                                                   DynamoApproverDirectory directory, CedarPolicyEngine policies,
+                                                   Supplier<byte[]> linkKey, Clock clock, Notifier notifier) {
+        // no scheduler: the state machine's TimeoutSeconds expires approvals on AWS
+        return new ApprovalService(store, notifier, directory, new ApprovalLinks(linkKey), policies, clock,
+                a.timeout(), s.publicUrl() == null ? "" : s.publicUrl(), null);
     }
 
     /** The override folder if set, else the policies bundled in the jar. Fails fast if invalid. */

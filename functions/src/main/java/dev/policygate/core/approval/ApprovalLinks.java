@@ -16,13 +16,40 @@ import java.util.Base64;
 public final class ApprovalLinks {
     private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();
     private static final SecureRandom RANDOM = new SecureRandom();
-    private final SecretKeySpec key;
+    private final java.util.function.Supplier<byte[]> source;
+    private volatile SecretKeySpec key;
 
     public ApprovalLinks(byte[] signingKey) {
+        this.key = spec(signingKey);
+        this.source = null;
+    }
+
+    /**
+     * A key read on first use (from Secrets Manager on AWS), so that building this reads no
+     * secret: nothing secret enters a SnapStart snapshot taken before the first request.
+     */
+    public ApprovalLinks(java.util.function.Supplier<byte[]> signingKey) {
+        this.source = java.util.Objects.requireNonNull(signingKey, "signingKey");
+    }
+
+    private static SecretKeySpec spec(byte[] signingKey) {
         if (signingKey == null || signingKey.length < 32) {
             throw new IllegalArgumentException("the link-signing key must be at least 32 bytes");
         }
-        this.key = new SecretKeySpec(signingKey.clone(), "HmacSHA256");
+        return new SecretKeySpec(signingKey.clone(), "HmacSHA256");
+    }
+
+    private SecretKeySpec key() {
+        SecretKeySpec k = key;
+        if (k == null) {
+            synchronized (this) {
+                if (key == null) {
+                    key = spec(source.get());
+                }
+                k = key;
+            }
+        }
+        return k;
     }
 
     /** A new approval id: 128 random bits, base64url. */
@@ -63,7 +90,7 @@ public final class ApprovalLinks {
     private String mac(String data) {
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(key);
+            mac.init(key());
             return B64.encodeToString(mac.doFinal(data.getBytes(StandardCharsets.UTF_8)));
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("HmacSHA256 unavailable", e);

@@ -23,17 +23,41 @@ public final class Sealer {
     private static final byte VERSION = 1;
     private static final int NONCE = 12;
     private static final SecureRandom RANDOM = new SecureRandom();
-    private final SecretKeySpec key;
+    private final java.util.function.Supplier<byte[]> source;
+    private volatile SecretKeySpec key;
 
     /** @param secret the link-signing secret (at least 32 bytes); a separate key is derived from it */
     public Sealer(byte[] secret) {
+        this.key = derive(secret);
+        this.source = null;
+    }
+
+    /** A secret read on first use (see {@link ApprovalLinks#ApprovalLinks(java.util.function.Supplier)}). */
+    public Sealer(java.util.function.Supplier<byte[]> secret) {
+        this.source = java.util.Objects.requireNonNull(secret, "secret");
+    }
+
+    private SecretKeySpec key() {
+        SecretKeySpec k = key;
+        if (k == null) {
+            synchronized (this) {
+                if (key == null) {
+                    key = derive(source.get());
+                }
+                k = key;
+            }
+        }
+        return k;
+    }
+
+    private static SecretKeySpec derive(byte[] secret) {
         if (secret == null || secret.length < 32) {
             throw new IllegalArgumentException("the sealing secret must be at least 32 bytes");
         }
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(new SecretKeySpec(secret, "HmacSHA256"));
-            this.key = new SecretKeySpec(mac.doFinal("policygate sealed objects v1".getBytes(StandardCharsets.UTF_8)),
+            return new SecretKeySpec(mac.doFinal("policygate sealed objects v1".getBytes(StandardCharsets.UTF_8)),
                     "AES");
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("HmacSHA256 unavailable", e);
@@ -45,7 +69,7 @@ public final class Sealer {
         RANDOM.nextBytes(nonce);
         try {
             Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
-            c.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(128, nonce));
+            c.init(Cipher.ENCRYPT_MODE, key(), new GCMParameterSpec(128, nonce));
             c.updateAAD(name.getBytes(StandardCharsets.UTF_8));
             byte[] sealed = c.doFinal(plain);
             return ByteBuffer.allocate(1 + NONCE + sealed.length).put(VERSION).put(nonce).put(sealed).array();
@@ -61,7 +85,7 @@ public final class Sealer {
         }
         try {
             Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
-            c.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(128, sealed, 1, NONCE));
+            c.init(Cipher.DECRYPT_MODE, key(), new GCMParameterSpec(128, sealed, 1, NONCE));
             c.updateAAD(name.getBytes(StandardCharsets.UTF_8));
             return c.doFinal(sealed, 1 + NONCE, sealed.length - 1 - NONCE);
         } catch (javax.crypto.AEADBadTagException e) {

@@ -84,7 +84,8 @@ public final class Emulator implements AutoCloseable {
         Path dir = Fixtures.root().resolve("test").resolve("emulators");
         synchronized (INSTALL_LOCK) {
             if (!Files.isDirectory(dir.resolve("node_modules/dynalite"))
-                    || !Files.isDirectory(dir.resolve("node_modules/s3rver"))) {
+                    || !Files.isDirectory(dir.resolve("node_modules/s3rver"))
+                    || !Files.isDirectory(dir.resolve("node_modules/asl-validator"))) {
                 Process npm = new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund").directory(dir.toFile())
                         .redirectErrorStream(true).redirectOutput(new File(dir.toFile(), "npm-ci.log")).start();
                 try {
