@@ -13,6 +13,8 @@ import dev.policygate.core.session.SessionSummary;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
@@ -23,11 +25,18 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Queue;
+import java.util.Set;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.logging.Logger;
 
@@ -36,14 +45,32 @@ import java.util.logging.Logger;
  * {@code <data-dir>/sessions/yyyy/mm/dd/<id>.json}, and an embedded index: an append-only
  * {@code index.jsonl} (the last line for an id wins) replayed into memory at start-up.
  * A crash leaves the IN_FLIGHT line written before the forward, never a gap.
+ *
+ * <p>Durability (group commit): every index line and recording is handed to the operating system
+ * before {@code begin}/{@code complete} return, but none is fsynced on the request path. A
+ * committer thread fsyncs the index, the recordings written since its last pass and their folders
+ * every {@value #COMMIT_INTERVAL_MS} ms. So if the process dies (crash, kill -9) nothing that was
+ * recorded is lost, because the kernel holds it; if the machine loses power or the kernel crashes,
+ * at most the last {@value #COMMIT_INTERVAL_MS} ms of sessions (plus the pass in progress) may be
+ * missing or, for the index, cut short (a torn last line is skipped at load). {@link #close()} and a
+ * JVM shutdown hook run a final commit, so a clean shutdown loses nothing.
  */
-final class FileSessionStore implements SessionStore {
+final class FileSessionStore implements SessionStore, AutoCloseable {
+    /** How often written sessions are fsynced: the window a power loss can lose. */
+    static final long COMMIT_INTERVAL_MS = 100;
     private static final Logger LOG = Logger.getLogger(FileSessionStore.class.getName());
     private final Path dir;
     private final Path indexFile;
     private final NavigableMap<String, SessionSummary> index = new ConcurrentSkipListMap<>();
     private final Object appendLock = new Object();
     private final OutputStream indexOut;
+    private final FileChannel indexChannel;
+    /** Recordings written since the last commit, to fsync (with their folders) in the next one. */
+    private final Queue<Path> unsynced = new ConcurrentLinkedQueue<>();
+    private final Object commitLock = new Object();
+    private final ScheduledExecutorService committer;
+    private final Thread shutdownHook;
+    private volatile boolean closed;
 
     private FileSessionStore(Path dir) throws IOException {
         this.dir = dir;
@@ -52,8 +79,83 @@ final class FileSessionStore implements SessionStore {
         if (Files.exists(indexFile)) {
             load();
         }
-        this.indexOut = Files.newOutputStream(indexFile, StandardOpenOption.CREATE, StandardOpenOption.APPEND,
+        this.indexChannel = FileChannel.open(indexFile, StandardOpenOption.CREATE, StandardOpenOption.APPEND,
                 StandardOpenOption.WRITE);
+        this.indexOut = Channels.newOutputStream(indexChannel);
+        this.committer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "policygate-session-commit");
+            t.setDaemon(true);
+            return t;
+        });
+        committer.scheduleWithFixedDelay(this::commitQuietly, COMMIT_INTERVAL_MS, COMMIT_INTERVAL_MS,
+                TimeUnit.MILLISECONDS);
+        this.shutdownHook = new Thread(this::commitQuietly, "policygate-session-final-commit");
+        Runtime.getRuntime().addShutdownHook(shutdownHook);
+    }
+
+    /**
+     * Fsyncs the index and every recording written so far (and their folders, so that the renames
+     * last). Runs on the committer thread, at shutdown and on {@link #close()}.
+     */
+    void commit() throws IOException {
+        synchronized (commitLock) {
+            Set<Path> folders = new HashSet<>();
+            for (Path file; (file = unsynced.poll()) != null; ) {
+                try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+                    channel.force(true);
+                } catch (java.nio.file.NoSuchFileException gone) {
+                    continue;
+                }
+                folders.add(file.getParent());
+            }
+            for (Path folder : folders) {
+                forceFolder(folder);
+            }
+            if (indexChannel.isOpen()) {
+                indexChannel.force(false);
+            }
+        }
+    }
+
+    private void commitQuietly() {
+        try {
+            commit();
+        } catch (IOException | RuntimeException e) {
+            LOG.warning("session store: commit failed (" + e.getClass().getSimpleName() + "); retried next pass");
+        }
+    }
+
+    /** Some file systems cannot open a folder for fsync; then the rename's durability is the kernel's. */
+    private static void forceFolder(Path folder) {
+        try (FileChannel channel = FileChannel.open(folder, StandardOpenOption.READ)) {
+            channel.force(true);
+        } catch (IOException | RuntimeException e) {
+            // best effort
+        }
+    }
+
+    /** Commits everything written, then stops the committer and closes the index. Idempotent. */
+    @Override
+    public void close() throws IOException {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        committer.shutdown();
+        try {
+            committer.awaitTermination(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        commit();
+        synchronized (appendLock) {
+            indexOut.close();
+        }
+        try {
+            Runtime.getRuntime().removeShutdownHook(shutdownHook);
+        } catch (IllegalStateException shuttingDown) {
+            // the hook is running or about to: it finds everything committed
+        }
     }
 
     static FileSessionStore open(Path dataDir) throws IOException {
@@ -100,6 +202,7 @@ final class FileSessionStore implements SessionStore {
         } catch (AtomicMoveNotSupportedException e) {
             Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
         }
+        unsynced.add(file);
         index.put(summary.id(), summary);
         append(summary);
     }
@@ -107,8 +210,8 @@ final class FileSessionStore implements SessionStore {
     private void append(SessionSummary s) throws IOException {
         byte[] line = (Json.mapper().writeValueAsString(toJson(s)) + "\n").getBytes(StandardCharsets.UTF_8);
         synchronized (appendLock) {
+            // One write(2) per line, straight to the kernel: a process crash cannot lose it.
             indexOut.write(line);
-            indexOut.flush();
         }
     }
 

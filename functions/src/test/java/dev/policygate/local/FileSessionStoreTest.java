@@ -63,6 +63,47 @@ class FileSessionStoreTest {
     }
 
     @Test
+    void close_commitsEverything_andTheNextOpenSeesIt_whileTheRequestPathNeverWaitsForAnFsync() throws Exception {
+        // GIVEN many sessions written through the store (each begin/complete hands its bytes to the kernel only)
+        FileSessionStore store = FileSessionStore.open(dir);
+        List<String> written = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            String id = ids.next();
+            store.begin(summary(id, "dev", SessionStatus.IN_FLIGHT, "ALLOW"));
+            store.complete(summary(id, "dev", SessionStatus.COMPLETED, "ALLOW"),
+                    Json.mapper().createObjectNode().put("session_id", id));
+            written.add(id);
+        }
+
+        // WHEN the store is closed (as on a clean shutdown), twice
+        store.close();
+        store.close();
+
+        // THEN every session and recording is there after a restart
+        FileSessionStore reopened = FileSessionStore.open(dir);
+        for (String id : written) {
+            assertThat(reopened.summary(id).orElseThrow().status()).isEqualTo(SessionStatus.COMPLETED);
+            assertThat(reopened.recording(id)).isPresent();
+        }
+        assertThat(Files.readAllLines(dir.resolve("index.jsonl"))).hasSize(100);
+        reopened.close();
+    }
+
+    @Test
+    void commit_canRunWhileSessionsAreWritten() throws Exception {
+        FileSessionStore store = FileSessionStore.open(dir);
+        for (int i = 0; i < 20; i++) {
+            String id = ids.next();
+            store.begin(summary(id, "dev", SessionStatus.IN_FLIGHT, "ALLOW"));
+            store.complete(summary(id, "dev", SessionStatus.COMPLETED, "ALLOW"),
+                    Json.mapper().createObjectNode().put("session_id", id));
+            store.commit();
+        }
+        assertThat(store.size()).isEqualTo(20);
+        store.close();
+    }
+
+    @Test
     void aTornLastIndexLine_isSkipped_notFatal() throws Exception {
         FileSessionStore store = FileSessionStore.open(dir);
         String id = ids.next();
