@@ -88,4 +88,35 @@ final class FileApproverDirectory implements ApproverDirectory {
         });
         return out;
     }
+
+    /** Adds or removes one approver in {@code approvers.json} (the CLI's {@code approvers add|remove}). */
+    static synchronized void update(Path dataDir, String group, String email, boolean add) throws IOException {
+        if (group == null || !group.matches("[A-Za-z0-9._:-]{1,128}")) {
+            throw new IllegalArgumentException("a group name is 1-128 of A-Z a-z 0-9 . _ : -");
+        }
+        String e = email == null ? "" : email.trim().toLowerCase(Locale.ROOT);
+        if (!e.matches("[^@\\s]{1,64}@[^@\\s]{1,255}")) {
+            throw new IllegalArgumentException("not an email address: " + email);
+        }
+        Path f = dataDir.resolve(FILE);
+        Map<String, Set<String>> groups = new java.util.TreeMap<>();
+        if (Files.exists(f)) {
+            parse(Json.mapper().readTree(f.toFile())).forEach((g, m) -> groups.put(g, new TreeSet<>(m)));
+        }
+        Set<String> members = groups.computeIfAbsent(group, g -> new TreeSet<>());
+        if (add) {
+            members.add(e);
+        } else {
+            members.remove(e);
+        }
+        com.fasterxml.jackson.databind.node.ObjectNode root = Json.mapper().createObjectNode();
+        com.fasterxml.jackson.databind.node.ObjectNode g = root.putObject("groups");
+        groups.forEach((name, m) -> {
+            com.fasterxml.jackson.databind.node.ArrayNode a = g.putArray(name);
+            m.forEach(a::add);
+        });
+        Path tmp = Files.createTempFile(dataDir, FILE, ".tmp");
+        Files.writeString(tmp, Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n");
+        Files.move(tmp, f, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
 }

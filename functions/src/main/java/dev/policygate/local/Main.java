@@ -23,7 +23,8 @@ import java.util.concurrent.CountDownLatch;
 /** The runnable jar: {@code serve}, {@code keys}, {@code policy}. */
 @Command(name = "policygate", mixinStandardHelpOptions = true, version = "policygate 0.1.0",
         description = "Policy-as-code gateway for the Claude Messages API.",
-        subcommands = {Main.Serve.class, Main.Keys.class, Main.Policy.class, Main.Sessions.class})
+        subcommands = {Main.Serve.class, Main.Keys.class, Main.Approvers.class, Main.Policy.class,
+                Main.Sessions.class})
 public final class Main implements Runnable {
     static final String DEFAULT_DATA_DIR = ".policygate";
     static final String DEFAULT_POLICIES = "cedar-policies";
@@ -151,8 +152,8 @@ public final class Main implements Runnable {
 
         @Command(name = "create", description = "Create a key and print it once.")
         static final class Create implements Callable<Integer> {
-            @Option(names = "--data-dir", defaultValue = DEFAULT_DATA_DIR)
-            Path dataDir;
+            @CommandLine.Mixin
+            TableOptions where;
             @Option(names = "--principal", required = true, description = "Principal id (User::\"<id>\" in Cedar).")
             String principal;
             @Option(names = "--group", description = "A group (repeatable).")
@@ -162,12 +163,11 @@ public final class Main implements Runnable {
 
             @Override
             public Integer call() throws Exception {
-                LocalGateway.createPrivateDir(dataDir);
                 String key = ApiKeys.newKey();
                 String hash = ApiKeys.hash(key);
                 ApiKeyRecord r = new ApiKeyRecord(ApiKeys.keyId(hash), hash, principal, new LinkedHashSet<>(groups),
                         email, Instant.now(), false);
-                FileApiKeyStore.open(dataDir).put(r);
+                where.keys().put(r);
                 System.out.println(key);
                 System.err.println("created " + r.keyId() + " for " + principal + " " + groups
                         + " (the key is shown once; only its hash is stored)");
@@ -177,12 +177,12 @@ public final class Main implements Runnable {
 
         @Command(name = "list", description = "List keys (ids, principals, groups; never the keys).")
         static final class ListKeys implements Callable<Integer> {
-            @Option(names = "--data-dir", defaultValue = DEFAULT_DATA_DIR)
-            Path dataDir;
+            @CommandLine.Mixin
+            TableOptions where;
 
             @Override
             public Integer call() throws Exception {
-                for (ApiKeyRecord r : FileApiKeyStore.open(dataDir).list()) {
+                for (ApiKeyRecord r : where.keys().list()) {
                     System.out.println(r.keyId() + "  " + r.principal() + "  " + r.groups() + (r.revoked() ? "  REVOKED" : ""));
                 }
                 return 0;
@@ -191,16 +191,121 @@ public final class Main implements Runnable {
 
         @Command(name = "revoke", description = "Revoke a key by its id.")
         static final class Revoke implements Callable<Integer> {
-            @Option(names = "--data-dir", defaultValue = DEFAULT_DATA_DIR)
-            Path dataDir;
+            @CommandLine.Mixin
+            TableOptions where;
             @Option(names = "--key-id", required = true)
             String keyId;
 
             @Override
             public Integer call() throws Exception {
-                boolean done = FileApiKeyStore.open(dataDir).revoke(keyId);
+                boolean done = where.keys().revoke(keyId);
                 System.out.println(done ? "revoked " + keyId : "no such key " + keyId);
                 return done ? 0 : 1;
+            }
+        }
+    }
+
+    /** Where keys and approvers live: the local data dir, or the DynamoDB table when one is given. */
+    static final class TableOptions {
+        @Option(names = "--data-dir", defaultValue = DEFAULT_DATA_DIR, description = "Local data (default ${DEFAULT-VALUE}).")
+        Path dataDir;
+        @Option(names = "--table", defaultValue = "${env:POLICYGATE_TABLE}", description = "DynamoDB table (AWS mode; env POLICYGATE_TABLE).")
+        String table;
+        @Option(names = "--region", defaultValue = "${env:AWS_REGION}", description = "AWS region (env AWS_REGION).")
+        String region;
+        @Option(names = "--dynamodb-endpoint", hidden = true, description = "Emulator endpoint (tests).")
+        URI dynamoEndpoint;
+
+        boolean aws() {
+            return table != null && !table.isBlank();
+        }
+
+        dev.policygate.core.auth.ApiKeyStore keys() throws java.io.IOException {
+            if (!aws()) {
+                LocalGateway.createPrivateDir(dataDir);
+                return FileApiKeyStore.open(dataDir);
+            }
+            return new dev.policygate.aws.dynamodb.DynamoApiKeyStore(dynamo(), table);
+        }
+
+        software.amazon.awssdk.services.dynamodb.DynamoDbClient dynamo() {
+            if (dynamoEndpoint != null) {
+                return dev.policygate.aws.AwsClients.dynamo(dev.policygate.aws.AwsClients.Target.emulator(dynamoEndpoint));
+            }
+            if (region == null || region.isBlank()) {
+                throw new IllegalArgumentException("--region (or AWS_REGION) is required with --table");
+            }
+            return dev.policygate.aws.AwsClients.dynamo(dev.policygate.aws.AwsClients.Target.aws(region));
+        }
+    }
+
+    @Command(name = "approvers", description = "Manage who may approve held requests: group -> emails (local "
+            + "approvers.json, or the DynamoDB approver directory with --table).",
+            subcommands = {Approvers.Add.class, Approvers.Remove.class, Approvers.ListApprovers.class})
+    static final class Approvers implements Runnable {
+        @Override
+        public void run() {
+            new CommandLine(this).usage(System.out);
+        }
+
+        @Command(name = "add", description = "Add an approver to a group.")
+        static final class Add implements Callable<Integer> {
+            @CommandLine.Mixin
+            TableOptions where;
+            @Option(names = "--group", required = true, description = "The group an @approval annotation names.")
+            String group;
+            @Option(names = "--email", required = true, description = "The approver's email (links are sent there).")
+            String email;
+
+            @Override
+            public Integer call() throws Exception {
+                if (where.aws()) {
+                    new dev.policygate.aws.dynamodb.DynamoApproverDirectory(where.dynamo(), where.table).add(group, email);
+                } else {
+                    LocalGateway.createPrivateDir(where.dataDir);
+                    FileApproverDirectory.update(where.dataDir, group, email, true);
+                }
+                System.out.println("added " + email + " to " + group);
+                return 0;
+            }
+        }
+
+        @Command(name = "remove", description = "Remove an approver from a group.")
+        static final class Remove implements Callable<Integer> {
+            @CommandLine.Mixin
+            TableOptions where;
+            @Option(names = "--group", required = true)
+            String group;
+            @Option(names = "--email", required = true)
+            String email;
+
+            @Override
+            public Integer call() throws Exception {
+                if (where.aws()) {
+                    new dev.policygate.aws.dynamodb.DynamoApproverDirectory(where.dynamo(), where.table)
+                            .remove(group, email);
+                } else {
+                    FileApproverDirectory.update(where.dataDir, group, email, false);
+                }
+                System.out.println("removed " + email + " from " + group);
+                return 0;
+            }
+        }
+
+        @Command(name = "list", description = "List a group's approvers.")
+        static final class ListApprovers implements Callable<Integer> {
+            @CommandLine.Mixin
+            TableOptions where;
+            @Option(names = "--group", required = true)
+            String group;
+
+            @Override
+            public Integer call() {
+                dev.policygate.core.approval.ApproverDirectory d = where.aws()
+                        ? new dev.policygate.aws.dynamodb.DynamoApproverDirectory(where.dynamo(), where.table)
+                        : new FileApproverDirectory(where.dataDir);
+                new java.util.TreeSet<>(d.approvers(group)).forEach(System.out::println);
+                return 0;
             }
         }
     }
