@@ -200,11 +200,13 @@ class AuthAttackTest {
         assertThat(bearer(g, rs256(rsa, "rsa-1", claims().build())).status()).isEqualTo(200);
         up.set(false);
         assertThat(bearer(g, rs256(rsa, "rsa-1", claims().subject("alice2").build())).status()).isEqualTo(200);
+        g.counting.sent.clear();
         String rotated = rs256(stranger, "rsa-2", claims().build());
         GatewayResponse r = bearer(g, rotated);
-        assertThat(r.status()).isIn(401, 503);
-        assertThat(g.counting.sent).hasSize(2);
-        assertThat(g.sessionOf(r).status()).isIn(SessionStatus.UNAUTHENTICATED, SessionStatus.FAILED);
+        // the cache miss may not refetch (rate limit) or the refetch fails (outage): either way the
+        // cached set has no such key, and the token is refused as invalid, not let through
+        assertRefusedAndRecorded(g, r, rotated);
+        assertThat(fetches.get()).isBetween(1, 2);
     }
 
     @Test
