@@ -179,7 +179,7 @@ public record PolicygateConfig(String sesFrom, String sesIdentity, String sesCon
                 text(node, COGNITO_DOMAIN_PREFIX),
                 callbacks == null ? List.of() : List.of(callbacks.split("\\s*,\\s*")),
                 "bedrock".equals(upstream),
-                orElse(text(node, BEDROCK_PROFILE_PREFIX), "us."),
+                profilePrefix(node),
                 orElse(text(node, UPSTREAM_URL), "https://api.anthropic.com"),
                 bool(node, WAF),
                 integer(node, WAF_RATE_LIMIT, 2000),
@@ -209,6 +209,16 @@ public record PolicygateConfig(String sesFrom, String sesIdentity, String sesCon
         String s = v.toString().trim();
         // "none" lets a command line clear a value that cdk.json sets
         return s.isEmpty() || s.equalsIgnoreCase("none") ? null : s;
+    }
+
+    /** {@code us.} unless set; {@code none} (or empty) means in-region model ids, no prefix. */
+    private static String profilePrefix(Node node) {
+        Object v = node.tryGetContext(BEDROCK_PROFILE_PREFIX);
+        if (v == null) {
+            return "us.";
+        }
+        String s = v.toString().trim();
+        return s.equalsIgnoreCase("none") ? "" : s;
     }
 
     private static String orElse(String v, String fallback) {

@@ -389,7 +389,9 @@ public final class PolicygateStack extends Stack {
         // the settings reader requires the secret ARN even when Bedrock is the upstream; it is then never read
         env.put("ANTHROPIC_API_KEY_SECRET_ARN", anthropicKey.getSecretArn());
         if (config.bedrock()) {
-            env.put("POLICYGATE_BEDROCK_PROFILE_PREFIX", config.bedrockProfilePrefix());
+            // "none": in-region model ids (an empty variable would read as unset)
+            env.put("POLICYGATE_BEDROCK_PROFILE_PREFIX",
+                    config.bedrockProfilePrefix().isEmpty() ? "none" : config.bedrockProfilePrefix());
         } else {
             env.put("POLICYGATE_UPSTREAM_URL", config.upstreamUrl());
         }

@@ -38,6 +38,15 @@ class PolicygateConfigTest {
     }
 
     @Test
+    void bedrockProfilePrefix_defaultsToUs_andNoneMeansInRegionIds() {
+        assertThat(config(Map.of()).bedrockProfilePrefix()).isEqualTo("us.");
+        assertThat(config(Map.of("bedrockProfilePrefix", "none")).bedrockProfilePrefix()).isEmpty();
+        assertThat(config(Map.of("bedrockProfilePrefix", "eu.")).bedrockProfilePrefix()).isEqualTo("eu.");
+        assertThatThrownBy(() -> config(Map.of("bedrockProfilePrefix", "eu")))
+                .hasMessageContaining("bedrockProfilePrefix");
+    }
+
+    @Test
     void badValues_nameTheirContextKey() {
         assertThatThrownBy(() -> config(Map.of("upstream", "openai"))).hasMessageContaining("upstream");
         assertThatThrownBy(() -> config(Map.of("integrationTimeoutSeconds", "0")))
