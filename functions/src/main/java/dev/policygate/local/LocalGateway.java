@@ -125,6 +125,7 @@ public final class LocalGateway implements AutoCloseable {
     private final ClaudeUpstream upstream;
     private final CedarPolicyEngine policies;
     private final String baseUrl;
+    private FileSessionStore sessions;
 
     private LocalGateway(LocalServer server, ExecutorService background, ScheduledExecutorService scheduler,
                          ClaudeUpstream upstream, CedarPolicyEngine policies, String baseUrl) {
@@ -166,7 +167,9 @@ public final class LocalGateway implements AutoCloseable {
         holder.set(new Gateway(config, auth, policies, new RequestAnalyzer(detectors), masker, upstream, sessions,
                 approvals, o.clock(), background));
         server.start();
-        return new LocalGateway(server, background, scheduler, upstream, policies, baseUrl);
+        LocalGateway gateway = new LocalGateway(server, background, scheduler, upstream, policies, baseUrl);
+        gateway.sessions = sessions;
+        return gateway;
     }
 
     private static ClaudeUpstream upstream(Options o) {
@@ -203,6 +206,15 @@ public final class LocalGateway implements AutoCloseable {
         server.close();
         background.shutdownNow();
         scheduler.shutdownNow();
+        if (sessions != null) {
+            try {
+                // the final group commit, also when the JVM goes on (tests, embedding)
+                sessions.close();
+            } catch (IOException e) {
+                java.util.logging.Logger.getLogger(LocalGateway.class.getName()).warning(
+                        "the last sessions could not be synced to disk: " + e.getMessage());
+            }
+        }
     }
 
     static Path createPrivateDir(Path dir) throws IOException {
