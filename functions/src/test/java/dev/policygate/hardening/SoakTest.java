@@ -263,6 +263,10 @@ class SoakTest {
             boolean stream = body.contains("\"stream\":true");
             byte[] reply = replies.get(stream);
             ex.getResponseHeaders().set("content-type", stream ? "text/event-stream" : "application/json");
+            // a fresh connection per request: the JDK server closes idle connections beyond its
+            // pool of 200, and a POST on such a stale pooled connection fails (never retried, by
+            // design); that race is the mock's, see docs/HARDENING.md
+            ex.getResponseHeaders().set("connection", "close");
             ex.sendResponseHeaders(200, reply.length);
             try (OutputStream out = ex.getResponseBody()) {
                 out.write(reply);
