@@ -420,6 +420,8 @@ public final class PolicygateStack extends Stack {
                 Duration.seconds(config.integrationTimeoutSeconds()), env));
         f.allow(tableReadWrite());
         f.allow(objects(List.of("s3:GetObject", "s3:PutObject"), SESSIONS_PREFIX, HELD_PREFIX));
+        // a held request is deleted as soon as it is decided (the lifecycle rule only sweeps leftovers)
+        f.allow(objects(List.of("s3:DeleteObject"), HELD_PREFIX));
         f.allow(listObjects(SESSIONS_PREFIX, HELD_PREFIX));
         f.allow(recordingsKeyUse());
         f.allow(readSecrets(anthropicKey, linkKey));
@@ -479,6 +481,8 @@ public final class PolicygateStack extends Stack {
                 Duration.minutes(15), env));
         f.allow(tableReadWrite());
         f.allow(objects(List.of("s3:GetObject", "s3:PutObject"), SESSIONS_PREFIX, HELD_PREFIX));
+        // a held request is deleted as soon as it is decided (the lifecycle rule only sweeps leftovers)
+        f.allow(objects(List.of("s3:DeleteObject"), HELD_PREFIX));
         f.allow(listObjects(SESSIONS_PREFIX, HELD_PREFIX));
         f.allow(recordingsKeyUse());
         f.allow(readSecrets(anthropicKey, linkKey));

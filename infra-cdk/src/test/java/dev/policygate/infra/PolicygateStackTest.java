@@ -194,6 +194,19 @@ class PolicygateStackTest {
     }
 
     @Test
+    void heldRequests_areDeletedOnlyUnderHeld_byTheGatewayAndTheForward() {
+        for (String fn : List.of(gateway, forward)) {
+            List<Map<String, Object>> deletes = statementsWith(fn, "s3:DeleteObject");
+            assertThat(deletes).as(fn).isNotEmpty();
+            for (Map<String, Object> st : deletes) {
+                assertThat(json(st.get("Resource"))).contains("/held/*").doesNotContain("/sessions/");
+            }
+        }
+        assertThat(actionsOf(callback)).doesNotContain("s3:DeleteObject");
+        assertThat(actionsOf(notifier)).doesNotContain("s3:DeleteObject");
+    }
+
+    @Test
     void onlyTheNotifier_sendsMail_fromTheConfiguredSenderIdentity() {
         for (String fn : List.of(gateway, callback, forward)) {
             assertThat(actionsOf(fn)).noneMatch(a -> a.startsWith("ses:"));
@@ -224,11 +237,13 @@ class PolicygateStackTest {
     @Test
     void bucketAccess_followsEachFunctionsNeed_byPrefix() {
         assertThat(objectGrants(gateway)).containsExactlyInAnyOrder(
-                "s3:GetObject sessions/*", "s3:PutObject sessions/*", "s3:GetObject held/*", "s3:PutObject held/*");
+                "s3:GetObject sessions/*", "s3:PutObject sessions/*", "s3:GetObject held/*", "s3:PutObject held/*",
+                "s3:DeleteObject held/*");
         assertThat(objectGrants(notifier)).containsExactlyInAnyOrder("s3:GetObject held/*");
         assertThat(objectGrants(callback)).containsExactlyInAnyOrder("s3:PutObject sessions/*");
         assertThat(objectGrants(forward)).containsExactlyInAnyOrder(
-                "s3:GetObject sessions/*", "s3:PutObject sessions/*", "s3:GetObject held/*", "s3:PutObject held/*");
+                "s3:GetObject sessions/*", "s3:PutObject sessions/*", "s3:GetObject held/*", "s3:PutObject held/*",
+                "s3:DeleteObject held/*");
         for (String fn : functions()) {
             for (Map<String, Object> st : statementsWith(fn, "kms:Decrypt")) {
                 assertThat(json(st.get("Condition"))).as(fn + " uses the key through S3 only")
@@ -423,11 +438,12 @@ class PolicygateStackTest {
         Set<String> out = new TreeSet<>();
         for (Map<String, Object> st : s.statementsOf(s.roleOf(fn))) {
             for (String a : strings(st.get("Action"))) {
-                if (!a.equals("s3:GetObject") && !a.equals("s3:PutObject") && a.startsWith("s3:")
-                        && !a.equals("s3:ListBucket")) {
+                boolean objectAction = a.equals("s3:GetObject") || a.equals("s3:PutObject")
+                        || a.equals("s3:DeleteObject");
+                if (!objectAction && a.startsWith("s3:") && !a.equals("s3:ListBucket")) {
                     out.add(a + " (unexpected)");
                 }
-                if (a.equals("s3:GetObject") || a.equals("s3:PutObject")) {
+                if (objectAction) {
                     Object r = st.get("Resource");
                     List<?> resources = r instanceof List<?> l ? l : List.of(r);
                     for (Object res : resources) {

@@ -29,6 +29,7 @@ import java.util.regex.Pattern;
  *                                 leaves encryption to the bucket default
  * @param upstreamUrl              {@value #UPSTREAM_URL}: base URL of the Messages API
  * @param anthropicApiKeySecretArn {@value #API_KEY_SECRET_ARN}: the secret holding the Anthropic key
+ *                                 (required where Claude is called through the Anthropic API)
  * @param oidc                     {@value #OIDC_ISSUER}, {@value #OIDC_AUDIENCE}, {@value #OIDC_JWKS_URL},
  *                                 {@value #OIDC_GROUPS_CLAIM}: null when JWTs are not accepted
  * @param publicUrl                {@value #PUBLIC_URL}: base of links the gateway hands out, without a
@@ -38,10 +39,20 @@ import java.util.regex.Pattern;
  * @param maxBodyBytes             {@value #MAX_BODY_BYTES}: larger request bodies get 413
  * @param policiesDir              {@value #POLICIES_DIR}: a policy folder replacing the policies
  *                                 bundled in the jar; null uses the bundled ones
+ * @param upstream                 {@value #UPSTREAM}: {@code anthropic} (default) or {@code bedrock}
+ * @param bedrockProfilePrefix     {@value #BEDROCK_PROFILE_PREFIX}: the cross-region inference
+ *                                 profile prefix for Bedrock model ids ({@code us.} by default),
+ *                                 or {@code none} for in-region ids
  */
 public record AwsSettings(String region, String table, String bucket, String kmsKeyId, URI upstreamUrl,
                           String anthropicApiKeySecretArn, OidcConfig oidc, String publicUrl, boolean failOpen,
-                          int retentionDays, int maxBodyBytes, Path policiesDir) {
+                          int retentionDays, int maxBodyBytes, Path policiesDir, Upstream upstream,
+                          String bedrockProfilePrefix) {
+    /** Where Claude is: the Anthropic API (a key in Secrets Manager) or Amazon Bedrock (IAM, no key). */
+    public enum Upstream { ANTHROPIC, BEDROCK }
+
+    public static final String UPSTREAM = "POLICYGATE_UPSTREAM";
+    public static final String BEDROCK_PROFILE_PREFIX = "POLICYGATE_BEDROCK_PROFILE_PREFIX";
     public static final String AWS_REGION = "AWS_REGION";
     public static final String TABLE = "POLICYGATE_TABLE";
     public static final String BUCKET = "POLICYGATE_BUCKET";
@@ -81,8 +92,12 @@ public record AwsSettings(String region, String table, String bucket, String kms
         require(kmsKeyId == null || KMS_KEY.matcher(kmsKeyId).matches(), KMS_KEY_ID,
                 "must be a KMS key id, ARN or alias");
         requireHttpUrl(upstreamUrl, UPSTREAM_URL);
-        require(SECRET_ARN.matcher(text(anthropicApiKeySecretArn)).matches(), API_KEY_SECRET_ARN,
+        require(anthropicApiKeySecretArn == null || SECRET_ARN.matcher(anthropicApiKeySecretArn).matches(),
+                API_KEY_SECRET_ARN,
                 "must be a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)");
+        Objects.requireNonNull(upstream, "upstream");
+        require(bedrockProfilePrefix == null || bedrockProfilePrefix.matches("none|[a-z]{2,8}\\."),
+                BEDROCK_PROFILE_PREFIX, "must be an inference profile prefix such as us. or eu., or none");
         if (publicUrl != null) {
             requireHttpUrl(parseUri(publicUrl, PUBLIC_URL), PUBLIC_URL);
             publicUrl = publicUrl.replaceAll("/+$", "");
@@ -111,13 +126,36 @@ public record AwsSettings(String region, String table, String bucket, String kms
                 required(env, BUCKET),
                 optional(env, KMS_KEY_ID),
                 upstream == null ? DEFAULT_UPSTREAM_URL : parseUri(upstream, UPSTREAM_URL),
-                required(env, API_KEY_SECRET_ARN),
+                optional(env, API_KEY_SECRET_ARN),
                 oidc(env),
                 optional(env, PUBLIC_URL),
                 bool(env, FAIL_OPEN, false),
                 integer(env, RETENTION_DAYS, DEFAULT_RETENTION_DAYS),
                 integer(env, MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES),
-                policies == null ? null : path(policies, POLICIES_DIR));
+                policies == null ? null : path(policies, POLICIES_DIR),
+                upstream(env), optional(env, BEDROCK_PROFILE_PREFIX));
+    }
+
+    private static Upstream upstream(Map<String, String> env) {
+        String v = optional(env, UPSTREAM);
+        if (v == null) {
+            return Upstream.ANTHROPIC;
+        }
+        return switch (v.toLowerCase(Locale.ROOT)) {
+            case "anthropic" -> Upstream.ANTHROPIC;
+            case "bedrock" -> Upstream.BEDROCK;
+            default -> throw invalid(UPSTREAM, "must be anthropic or bedrock");
+        };
+    }
+
+    /**
+     * The Anthropic key's secret, for the functions that call Claude through the Anthropic API.
+     *
+     * @throws IllegalArgumentException naming the variable when it is not set
+     */
+    public String requireAnthropicApiKeySecretArn() {
+        require(anthropicApiKeySecretArn != null, API_KEY_SECRET_ARN, "is required (POLICYGATE_UPSTREAM=anthropic)");
+        return anthropicApiKeySecretArn;
     }
 
     /** Issuer, audience and JWKS URL come together; the groups claim only with them. */

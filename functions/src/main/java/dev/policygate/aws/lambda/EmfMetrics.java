@@ -20,11 +20,17 @@ final class EmfMetrics implements GatewayMetrics {
 
     @Override
     public void count(String name) {
-        if (!name.matches("[A-Za-z0-9]{1,64}")) {
+        value(name, 1, "Count");
+    }
+
+    @Override
+    public void value(String name, double value, String unit) {
+        if (!name.matches("[A-Za-z0-9]{1,64}") || !unit.matches("[A-Za-z/]{1,32}") || !Double.isFinite(value)) {
             return;
         }
+        String v = value == Math.rint(value) ? Long.toString((long) value) : Double.toString(value);
         out.println("{\"_aws\":{\"Timestamp\":" + clock.millis() + ",\"CloudWatchMetrics\":[{\"Namespace\":\"Policygate\","
-                + "\"Dimensions\":[[]],\"Metrics\":[{\"Name\":\"" + name + "\",\"Unit\":\"Count\"}]}]},\"" + name
-                + "\":1}");
+                + "\"Dimensions\":[[]],\"Metrics\":[{\"Name\":\"" + name + "\",\"Unit\":\"" + unit + "\"}]}]},\""
+                + name + "\":" + v + "}");
     }
 }

@@ -1,6 +1,8 @@
 package dev.policygate.aws.lambda;
 
+import dev.policygate.adapters.bedrock.BedrockClaudeUpstream;
 import dev.policygate.adapters.upstream.HttpClaudeUpstream;
+import dev.policygate.core.upstream.ClaudeUpstream;
 import dev.policygate.aws.AwsClients;
 import dev.policygate.aws.dynamodb.DynamoApiKeyStore;
 import dev.policygate.aws.dynamodb.DynamoSessionIndex;
@@ -119,8 +121,12 @@ public final class LambdaWiring {
     static Wired production(AwsSettings settings, ApprovalSettings approval, ApprovalSettings.Role role) {
         AwsClients.Target aws = AwsClients.Target.aws(settings.region());
         SecretsManagerClient secrets = secretsManager(settings.region());
-        Supplier<String> apiKey = new SecretsManagerApiKey(secrets, settings.anthropicApiKeySecretArn(),
-                Clock.systemUTC());
+        boolean callsClaude = role == ApprovalSettings.Role.GATEWAY || role == ApprovalSettings.Role.FORWARD;
+        Supplier<String> apiKey = callsClaude && settings.upstream() == AwsSettings.Upstream.ANTHROPIC
+                ? new SecretsManagerApiKey(secrets, settings.requireAnthropicApiKeySecretArn(), Clock.systemUTC())
+                : () -> {
+                    throw new IllegalStateException("this function does not call the Anthropic API");
+                };
         Supplier<byte[]> linkKey = approval.linkKeySecretArn() == null ? LambdaWiring::noLinkKey
                 : Suppliers.memoize(() -> new SecretsManagerApiKey(secrets, approval.linkKeySecretArn(),
                         Clock.systemUTC()).get().getBytes(StandardCharsets.UTF_8));
@@ -157,6 +163,8 @@ public final class LambdaWiring {
         TextMasker masker = new TextMasker(detectors, MaskingConfig.defaults(null));
         RequestAnalyzer analyzer = new RequestAnalyzer(detectors);
         prime(policies, analyzer, masker);
+        // and again right before a SnapStart snapshot, so that the restored copy starts warm
+        SnapStartPriming.register(() -> prime(policies, analyzer, masker));
 
         GatewayAuthenticator auth = new GatewayAuthenticator(Optional.ofNullable(s.oidc()).map(JwtVerifier::new),
                 new DynamoApiKeyStore(c.dynamo(), s.table()));
@@ -168,8 +176,10 @@ public final class LambdaWiring {
         SplitSessionStore sessions = new SplitSessionStore(
                 new DynamoSessionIndex(c.dynamo(), s.table(), Duration.ofDays(s.retentionDays())),
                 new S3SessionRecorder(c.s3(), s.bucket(), s.kmsKeyId()), background);
-        HttpClaudeUpstream upstream = new HttpClaudeUpstream(s.upstreamUrl(), apiKey, UPSTREAM_CONNECT_TIMEOUT,
-                UPSTREAM_RESPONSE_TIMEOUT, UPSTREAM_IDLE_TIMEOUT);
+        ClaudeUpstream upstream = s.upstream() == AwsSettings.Upstream.BEDROCK
+                ? BedrockClaudeUpstream.create(s.region(), bedrockPrefix(s.bedrockProfilePrefix()))
+                : new HttpClaudeUpstream(s.upstreamUrl(), apiKey, UPSTREAM_CONNECT_TIMEOUT, UPSTREAM_RESPONSE_TIMEOUT,
+                UPSTREAM_IDLE_TIMEOUT);
         GatewayConfig config = new GatewayConfig(s.maxBodyBytes(), MAX_REPLY_BYTES, MAX_SSE_EVENT_BYTES,
                 GatewayConfig.DEFAULT_MODEL_PATTERN, s.publicUrl() == null ? "" : s.publicUrl(), s.failOpen(),
                 SESSION_WAIT_MAX);
@@ -208,6 +218,14 @@ public final class LambdaWiring {
                 role == ApprovalSettings.Role.CALLBACK ? approvals : null, held, clock, background)
                 .withMetrics(new EmfMetrics(System.out, Clock.systemUTC()));
         return new Wired(gateway, approvals, approvalStore, held);
+    }
+
+    /** The cross-region inference profile prefix: {@code us.} unless set; {@code none} for in-region ids. */
+    static String bedrockPrefix(String configured) {
+        if (configured == null) {
+            return "us.";
+        }
+        return "none".equals(configured) ? "" : configured;
     }
 
     private static ApprovalService approvalService(AwsSettings s, ApprovalSettings a, ApprovalStore store,

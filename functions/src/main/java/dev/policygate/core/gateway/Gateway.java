@@ -184,6 +184,10 @@ public final class Gateway implements ApprovalListener {
             LOG.log(Level.SEVERE, "session " + ex.id + ": internal error " + e.getClass().getName(), e);
             response = fail(ex, GatewayError.internal());
         }
+        int masked = ex.maskedInPrompt.size() + ex.maskedInReply.size();
+        if (masked > 0) {
+            metrics.value(GatewayMetrics.MASKED_CLASSES, masked, "Count");
+        }
         return response.header("x-policygate-session-id", ex.id);
     }
 
@@ -290,6 +294,11 @@ public final class Gateway implements ApprovalListener {
             ex.decision = combined.outcome().name();
             ex.policyIds = combined.policyIds();
             ex.messages = combined.messages();
+            metrics.count(GatewayMetrics.DECISION_PREFIX + switch (combined.outcome()) {
+                case ALLOW -> "Allow";
+                case DENY -> "Deny";
+                case APPROVAL -> "Approval";
+            });
         }
         return combined;
     }
@@ -560,17 +569,22 @@ public final class Gateway implements ApprovalListener {
             ex.upstreamRequestId = truncateOrNull(resp.header("request-id"), 128);
             return resp;
         } catch (UpstreamException e) {
+            metrics.count(GatewayMetrics.UPSTREAM_ERROR);
             if (e.kind() == UpstreamException.Kind.TIMEOUT) {
                 throw new GatewayError(504, "api_error", "The upstream did not answer in time.");
             }
             throw new GatewayError(502, "api_error", "The upstream could not be reached.");
         } finally {
             ex.upstreamMillis = (System.nanoTime() - t0) / 1_000_000;
+            metrics.value(GatewayMetrics.UPSTREAM_LATENCY, ex.upstreamMillis, "Milliseconds");
         }
     }
 
     private GatewayResponse upstreamError(Exchange ex, UpstreamResponse resp) throws IOException {
         int status = resp.status();
+        if (status >= 500 || status == 429) {
+            metrics.count(GatewayMetrics.UPSTREAM_ERROR);
+        }
         byte[] body = readBounded(resp.body(), MAX_ERROR_BODY);
         ObjectNode parsed = parseObject(body);
         String upstreamMessage = parsed == null ? null : parsed.path("error").path("message").asText(null);
@@ -642,6 +656,7 @@ public final class Gateway implements ApprovalListener {
                 // the outcome arrives in another process, which continues from the recording
                 heldExchanges.remove(ex.id);
             }
+            metrics.count(GatewayMetrics.APPROVAL_PREFIX + "Requested");
         } catch (ApprovalService.NoApproversException e) {
             dropHeld(ex.id);
             throw new GatewayError(403, "permission_error", "This request needs approval by group " + e.group()
@@ -838,6 +853,12 @@ public final class Gateway implements ApprovalListener {
     }
 
     private SessionStatus closeHeld(Exchange ex, SessionStatus status, String by, String detail) {
+        metrics.count(GatewayMetrics.APPROVAL_PREFIX + switch (status) {
+            case REJECTED -> "Rejected";
+            case EXPIRED -> "Expired";
+            case COMPLETED -> "Forwarded";
+            default -> "Failed";
+        });
         finish(ex, status);
         dropHeld(ex.id);
         return status;

@@ -1,8 +1,8 @@
 package dev.policygate.core.gateway;
 
 /**
- * Port: counters for operators (CloudWatch on AWS). Called on rare, important events only, so
- * implementations may be simple; they must never throw.
+ * Port: counters and values for operators (CloudWatch on AWS). Implementations must be cheap and
+ * must never throw: they run on the request path.
  */
 @FunctionalInterface
 public interface GatewayMetrics {
@@ -15,5 +15,20 @@ public interface GatewayMetrics {
     /** A session's final recording or index entry could not be written. */
     String RECORDING_FAILED = "RecordingFailed";
 
+    /** The upstream failed: unreachable, timed out, or a 5xx, 429 or 529 answer. */
+    String UPSTREAM_ERROR = "UpstreamError";
+    /** Per decided request: {@code DecisionAllow}, {@code DecisionDeny}, {@code DecisionApproval}. */
+    String DECISION_PREFIX = "Decision";
+    /** Approvals: {@code ApprovalRequested}, {@code ApprovalApproved}, {@code ApprovalRejected}, {@code ApprovalExpired}. */
+    String APPROVAL_PREFIX = "Approval";
+    /** Data classes masked in one exchange (prompt and reply). */
+    String MASKED_CLASSES = "MaskedClasses";
+    /** Milliseconds until the upstream answered. */
+    String UPSTREAM_LATENCY = "UpstreamLatency";
+
     void count(String name);
+
+    /** A measured value ({@code unit}: a CloudWatch unit such as {@code Milliseconds} or {@code Count}). */
+    default void value(String name, double value, String unit) {
+    }
 }

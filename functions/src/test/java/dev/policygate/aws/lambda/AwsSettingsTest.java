@@ -49,7 +49,7 @@ class AwsSettingsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"AWS_REGION", "POLICYGATE_TABLE", "POLICYGATE_BUCKET", "ANTHROPIC_API_KEY_SECRET_ARN"})
+    @ValueSource(strings = {"AWS_REGION", "POLICYGATE_TABLE", "POLICYGATE_BUCKET"})
     void fromEnvironment_failsNamingTheVariable_whenARequiredOneIsMissingOrBlank(String variable) {
         // GIVEN the required variables, one of them missing, then blank
         Map<String, String> missing = required();
@@ -59,6 +59,29 @@ class AwsSettingsTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessage(variable + " is required");
         assertThatThrownBy(() -> AwsSettings.fromEnvironment(with(variable, "  ")))
                 .isInstanceOf(IllegalArgumentException.class).hasMessage(variable + " is required");
+    }
+
+    @org.junit.jupiter.api.Test
+    void theAnthropicKeySecret_isRequiredOnlyWhereClaudeIsCalledThroughTheAnthropicApi() {
+        Map<String, String> env = required();
+        env.remove("ANTHROPIC_API_KEY_SECRET_ARN");
+        AwsSettings s = AwsSettings.fromEnvironment(env);
+        assertThat(s.anthropicApiKeySecretArn()).isNull();
+        assertThat(s.upstream()).isEqualTo(AwsSettings.Upstream.ANTHROPIC);
+        assertThatThrownBy(s::requireAnthropicApiKeySecretArn).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("ANTHROPIC_API_KEY_SECRET_ARN is required");
+        env.put("POLICYGATE_UPSTREAM", "Bedrock");
+        env.put("POLICYGATE_BEDROCK_PROFILE_PREFIX", "eu.");
+        AwsSettings bedrock = AwsSettings.fromEnvironment(env);
+        assertThat(bedrock.upstream()).isEqualTo(AwsSettings.Upstream.BEDROCK);
+        assertThat(bedrock.bedrockProfilePrefix()).isEqualTo("eu.");
+        env.put("POLICYGATE_UPSTREAM", "openai");
+        assertThatThrownBy(() -> AwsSettings.fromEnvironment(env)).hasMessage("POLICYGATE_UPSTREAM must be anthropic or bedrock");
+        env.put("POLICYGATE_UPSTREAM", "bedrock");
+        env.put("POLICYGATE_BEDROCK_PROFILE_PREFIX", "us");
+        assertThatThrownBy(() -> AwsSettings.fromEnvironment(env)).hasMessageStartingWith("POLICYGATE_BEDROCK_PROFILE_PREFIX");
+        assertThat(LambdaWiring.bedrockPrefix(null)).isEqualTo("us.");
+        assertThat(LambdaWiring.bedrockPrefix("none")).isEmpty();
     }
 
     @ParameterizedTest
