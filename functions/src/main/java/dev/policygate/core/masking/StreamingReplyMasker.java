@@ -509,7 +509,8 @@ public final class StreamingReplyMasker {
             int floor = Math.max(sent - base, buf.length() - holdBack);
             while (j - 1 > floor && buf.charAt(j - 1) == ' ') {
                 int k = j - 2;
-                while (k >= floor && k > j - 9 && isGroupChar(buf.charAt(k))) {
+                // the whole run, not just a group's worth: "+449(415) 555-0132" is one phone
+                while (k >= floor && isGroupChar(buf.charAt(k))) {
                     k--;
                 }
                 int groupLength = (j - 2) - k;
