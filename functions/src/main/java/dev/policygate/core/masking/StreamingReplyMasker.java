@@ -589,6 +589,12 @@ public final class StreamingReplyMasker {
 
         private void trim() {
             int keep = Math.max(base, sent - holdBack);
+            // keep the detectors' view starting at a token boundary: a view cut inside a token
+            // looks like a boundary to them and finds entities that the whole text does not have
+            int floor = Math.max(base, keep - tokenHoldLimit);
+            while (keep > floor && !Character.isWhitespace(buf.charAt(keep - 1 - base))) {
+                keep--;
+            }
             if (keep > base) {
                 buf.delete(0, keep - base);
                 base = keep;
