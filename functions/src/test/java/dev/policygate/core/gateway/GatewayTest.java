@@ -270,7 +270,7 @@ class GatewayTest {
                 messages("", "hello").getBytes(StandardCharsets.UTF_8), false, "127.0.0.1"));
         assertThat(r.status()).isEqualTo(200);
         assertThat(upstream.sent).hasSize(1);
-        assertThat(counted).containsExactly(GatewayMetrics.WRITE_AHEAD_FAIL_OPEN);
+        assertThat(counted).containsExactly(GatewayMetrics.DECISION_PREFIX + "Allow", GatewayMetrics.WRITE_AHEAD_FAIL_OPEN);
         assertThat(sessionOf(r).status()).isEqualTo(SessionStatus.COMPLETED);
     }
 
