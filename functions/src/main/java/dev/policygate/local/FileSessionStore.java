@@ -32,6 +32,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.Executors;
@@ -67,6 +68,8 @@ final class FileSessionStore implements SessionStore, AutoCloseable {
     private final FileChannel indexChannel;
     /** Recordings written since the last commit, to fsync (with their folders) in the next one. */
     private final Queue<Path> unsynced = new ConcurrentLinkedQueue<>();
+    /** Recording folders created by this process (days it has recorded). */
+    private final Set<Path> knownFolders = ConcurrentHashMap.newKeySet();
     private final Object commitLock = new Object();
     private final ScheduledExecutorService committer;
     private final Thread shutdownHook;
@@ -194,7 +197,11 @@ final class FileSessionStore implements SessionStore, AutoCloseable {
     @Override
     public void complete(SessionSummary summary, ObjectNode recording) throws IOException {
         Path file = recordingPath(summary.id(), summary.startedAt());
-        Files.createDirectories(file.getParent());
+        // one folder a day: skip the stat calls of createDirectories once it is known to exist
+        if (!knownFolders.contains(file.getParent())) {
+            Files.createDirectories(file.getParent());
+            knownFolders.add(file.getParent());
+        }
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         Files.write(tmp, Json.mapper().writeValueAsBytes(recording));
         try {

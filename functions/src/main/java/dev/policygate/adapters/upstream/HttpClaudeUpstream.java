@@ -20,8 +20,12 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 
 /**
@@ -72,8 +76,10 @@ public final class HttpClaudeUpstream implements ClaudeUpstream {
             }
             wait = left.compareTo(timeout) < 0 ? left : timeout;
         }
+        // No HttpRequest.timeout(): the JDK client registers every such timer in one synchronized
+        // set shared with its selector thread, and under concurrency the request threads queue on
+        // that lock (the largest wait in the profile). The wait for the headers is bounded below.
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl + request.path()))
-                .timeout(wait)
                 .header("accept", request.stream() ? "text/event-stream" : "application/json");
         String key;
         try {
@@ -92,8 +98,10 @@ public final class HttpClaudeUpstream implements ClaudeUpstream {
         } else {
             b.method(request.method(), HttpRequest.BodyPublishers.noBody());
         }
+        CompletableFuture<HttpResponse<InputStream>> pending =
+                client.sendAsync(b.build(), HttpResponse.BodyHandlers.ofInputStream());
         try {
-            HttpResponse<InputStream> resp = client.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+            HttpResponse<InputStream> resp = awaitHeaders(pending, wait);
             Map<String, String> headers = new HashMap<>();
             for (Map.Entry<String, List<String>> e : resp.headers().map().entrySet()) {
                 if (!e.getValue().isEmpty()) {
@@ -113,6 +121,32 @@ public final class HttpClaudeUpstream implements ClaudeUpstream {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new UpstreamException(UpstreamException.Kind.IO, "interrupted", null);
+        }
+    }
+
+    /**
+     * Waits for the response headers at most {@code wait}; on time-out or interruption the exchange
+     * is cancelled, which closes its connection. Unwraps the client's own failures.
+     */
+    private static HttpResponse<InputStream> awaitHeaders(CompletableFuture<HttpResponse<InputStream>> pending,
+                                                          Duration wait) throws IOException, InterruptedException {
+        try {
+            return pending.get(wait.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            pending.cancel(true);
+            throw new HttpTimeoutException("no response headers within " + wait);
+        } catch (InterruptedException e) {
+            pending.cancel(true);
+            throw e;
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof IOException io) {
+                throw io;
+            }
+            if (cause instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new IOException(cause);
         }
     }
 
