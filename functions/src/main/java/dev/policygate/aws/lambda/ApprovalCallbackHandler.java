@@ -4,6 +4,7 @@ import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayProxyRequestEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayProxyResponseEvent;
+import dev.policygate.aws.logging.LambdaLogging;
 import dev.policygate.core.gateway.Gateway;
 
 import java.util.Map;
@@ -16,6 +17,10 @@ import java.util.Map;
  */
 public final class ApprovalCallbackHandler
         implements RequestHandler<APIGatewayProxyRequestEvent, APIGatewayProxyResponseEvent> {
+    static {
+        LambdaLogging.install();
+    }
+
     private final GatewayHandler proxy;
 
     /** Lambda's constructor: reads the environment and builds everything once, during INIT. */

@@ -2,6 +2,7 @@ package dev.policygate.aws.lambda;
 
 import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
+import dev.policygate.aws.logging.LambdaLogging;
 import dev.policygate.core.approval.ApprovalRecord;
 import dev.policygate.core.approval.ApprovalService;
 import dev.policygate.core.approval.HeldRequest;
@@ -26,6 +27,10 @@ import java.util.logging.Logger;
  * and the workflow records the session as failed.
  */
 public final class ApprovalNotifierHandler implements RequestHandler<Map<String, Object>, Map<String, Object>> {
+    static {
+        LambdaLogging.install();
+    }
+
     private static final Logger LOG = Logger.getLogger(ApprovalNotifierHandler.class.getName());
     static final int MAX_TOKEN_LENGTH = 1024;
     private final ApprovalService approvals;
@@ -51,6 +56,10 @@ public final class ApprovalNotifierHandler implements RequestHandler<Map<String,
     @Override
     public Map<String, Object> handleRequest(Map<String, Object> input, Context context) {
         String sessionId = TaskInput.sessionId(input);
+        return LambdaLogging.invocation(context, sessionId, () -> notify(sessionId, input));
+    }
+
+    private Map<String, Object> notify(String sessionId, Map<String, Object> input) {
         Object token = input.get("task_token");
         if (!(token instanceof String t) || t.isEmpty() || t.length() > MAX_TOKEN_LENGTH) {
             throw new IllegalArgumentException("task_token: required, at most " + MAX_TOKEN_LENGTH + " characters");

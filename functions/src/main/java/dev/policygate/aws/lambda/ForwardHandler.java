@@ -2,6 +2,7 @@ package dev.policygate.aws.lambda;
 
 import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
+import dev.policygate.aws.logging.LambdaLogging;
 import dev.policygate.core.approval.ApprovalRecord;
 import dev.policygate.core.approval.ApprovalService;
 import dev.policygate.core.approval.ApprovalState;
@@ -28,6 +29,10 @@ import java.util.TreeSet;
  * that the state machine's failure path records what it can.
  */
 public final class ForwardHandler implements RequestHandler<Map<String, Object>, Map<String, Object>> {
+    static {
+        LambdaLogging.install();
+    }
+
     private final Gateway gateway;
     private final ApprovalService approvals;
     private final ApprovalStore approvalStore;
@@ -53,6 +58,10 @@ public final class ForwardHandler implements RequestHandler<Map<String, Object>,
     @Override
     public Map<String, Object> handleRequest(Map<String, Object> input, Context context) {
         String sessionId = ApprovalNotifierHandler.TaskInput.sessionId(input);
+        return LambdaLogging.invocation(context, sessionId, () -> act(sessionId, input));
+    }
+
+    private Map<String, Object> act(String sessionId, Map<String, Object> input) {
         Object action = input.get("action");
         SessionStatus status = switch (action instanceof String a ? a : "") {
             case "forward" -> forward(sessionId);

@@ -4,6 +4,7 @@ import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayProxyRequestEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayProxyResponseEvent;
+import dev.policygate.aws.logging.LambdaLogging;
 import dev.policygate.core.gateway.Gateway;
 import dev.policygate.core.gateway.GatewayRequest;
 import dev.policygate.core.gateway.GatewayResponse;
@@ -36,6 +37,10 @@ import java.util.regex.Pattern;
  * Approvals are not wired on AWS yet; a request that needs one is refused with 403.
  */
 public final class GatewayHandler implements RequestHandler<APIGatewayProxyRequestEvent, APIGatewayProxyResponseEvent> {
+    static {
+        LambdaLogging.install();
+    }
+
     private static final Pattern IPV4 = Pattern.compile("[0-9]{1,3}(\\.[0-9]{1,3}){3}");
     private static final Pattern IPV6 = Pattern.compile("[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*");
     private final Gateway gateway;
@@ -74,8 +79,9 @@ public final class GatewayHandler implements RequestHandler<APIGatewayProxyReque
     public APIGatewayProxyResponseEvent handleRequest(APIGatewayProxyRequestEvent event, Context context) {
         java.time.Instant deadline = context == null ? null : java.time.Instant.now().plusMillis(
                 Math.max(0, context.getRemainingTimeInMillis() - RECORDING_RESERVE_MS));
-        return toProxyResponse(gateway.handle(toGatewayRequest(
-                event == null ? new APIGatewayProxyRequestEvent() : event, maxBodyBytes), deadline));
+        // the gateway creates the session id: its first "session <id>:" line sets session_id
+        return LambdaLogging.invocation(context, null, () -> toProxyResponse(gateway.handle(toGatewayRequest(
+                event == null ? new APIGatewayProxyRequestEvent() : event, maxBodyBytes), deadline)));
     }
 
     static GatewayRequest toGatewayRequest(APIGatewayProxyRequestEvent event, int maxBodyBytes) {
