@@ -14,6 +14,7 @@ import dev.policygate.core.detect.DataClass;
 import dev.policygate.core.detect.DetectorSet;
 import dev.policygate.core.gateway.Gateway;
 import dev.policygate.core.gateway.GatewayConfig;
+import dev.policygate.core.gateway.GatewayLimits;
 import dev.policygate.core.json.Json;
 import dev.policygate.core.masking.MaskingConfig;
 import dev.policygate.core.masking.MaskingStrategy;
@@ -50,7 +51,7 @@ public final class LocalGateway implements AutoCloseable {
     public record Options(String host, int port, Path dataDir, Path policiesDir, URI upstreamUrl,
                           String upstreamApiKey, Duration approvalTimeout, int maxBodyBytes, String publicBaseUrl,
                           OidcConfig oidc, Path maskingFile, boolean failOpen, int threads, Clock clock,
-                          Duration upstreamIdleTimeout) {
+                          Duration upstreamIdleTimeout, GatewayLimits limits) {
         public Options {
             if (host == null || host.isBlank()) {
                 throw new IllegalArgumentException("--bind must be a host address");
@@ -76,46 +77,52 @@ public final class LocalGateway implements AutoCloseable {
             if (upstreamIdleTimeout.isNegative() || upstreamIdleTimeout.isZero()) {
                 throw new IllegalArgumentException("--upstream-idle-timeout must be positive");
             }
+            limits = limits == null ? GatewayLimits.defaults() : limits;
+        }
+
+        public Options withLimits(GatewayLimits l) {
+            return new Options(host, port, dataDir, policiesDir, upstreamUrl, upstreamApiKey, approvalTimeout,
+                    maxBodyBytes, publicBaseUrl, oidc, maskingFile, failOpen, threads, clock, upstreamIdleTimeout, l);
         }
 
         public Options withUpstreamIdleTimeout(Duration d) {
             return new Options(host, port, dataDir, policiesDir, upstreamUrl, upstreamApiKey, approvalTimeout,
-                    maxBodyBytes, publicBaseUrl, oidc, maskingFile, failOpen, threads, clock, d);
+                    maxBodyBytes, publicBaseUrl, oidc, maskingFile, failOpen, threads, clock, d, limits);
         }
 
         public static Options defaults(Path dataDir, Path policiesDir) {
             return new Options("127.0.0.1", 8787, dataDir, policiesDir, null, null, Duration.ofHours(1),
-                    6 * 1024 * 1024, null, null, null, false, 64, null, null);
+                    6 * 1024 * 1024, null, null, null, false, 64, null, null, null);
         }
 
         public Options withPort(int p) {
             return new Options(host, p, dataDir, policiesDir, upstreamUrl, upstreamApiKey, approvalTimeout,
-                    maxBodyBytes, publicBaseUrl, oidc, maskingFile, failOpen, threads, clock, upstreamIdleTimeout);
+                    maxBodyBytes, publicBaseUrl, oidc, maskingFile, failOpen, threads, clock, upstreamIdleTimeout, limits);
         }
 
         public Options withUpstream(URI url, String key) {
             return new Options(host, port, dataDir, policiesDir, url, key, approvalTimeout, maxBodyBytes,
-                    publicBaseUrl, oidc, maskingFile, failOpen, threads, clock, upstreamIdleTimeout);
+                    publicBaseUrl, oidc, maskingFile, failOpen, threads, clock, upstreamIdleTimeout, limits);
         }
 
         public Options withApprovalTimeout(Duration t) {
             return new Options(host, port, dataDir, policiesDir, upstreamUrl, upstreamApiKey, t, maxBodyBytes,
-                    publicBaseUrl, oidc, maskingFile, failOpen, threads, clock, upstreamIdleTimeout);
+                    publicBaseUrl, oidc, maskingFile, failOpen, threads, clock, upstreamIdleTimeout, limits);
         }
 
         public Options withOidc(OidcConfig o) {
             return new Options(host, port, dataDir, policiesDir, upstreamUrl, upstreamApiKey, approvalTimeout,
-                    maxBodyBytes, publicBaseUrl, o, maskingFile, failOpen, threads, clock, upstreamIdleTimeout);
+                    maxBodyBytes, publicBaseUrl, o, maskingFile, failOpen, threads, clock, upstreamIdleTimeout, limits);
         }
 
         public Options withMaxBodyBytes(int b) {
             return new Options(host, port, dataDir, policiesDir, upstreamUrl, upstreamApiKey, approvalTimeout, b,
-                    publicBaseUrl, oidc, maskingFile, failOpen, threads, clock, upstreamIdleTimeout);
+                    publicBaseUrl, oidc, maskingFile, failOpen, threads, clock, upstreamIdleTimeout, limits);
         }
 
         public Options withMaskingFile(Path f) {
             return new Options(host, port, dataDir, policiesDir, upstreamUrl, upstreamApiKey, approvalTimeout,
-                    maxBodyBytes, publicBaseUrl, oidc, f, failOpen, threads, clock, upstreamIdleTimeout);
+                    maxBodyBytes, publicBaseUrl, oidc, f, failOpen, threads, clock, upstreamIdleTimeout, limits);
         }
     }
 
@@ -162,9 +169,10 @@ public final class LocalGateway implements AutoCloseable {
                 new OutboxNotifier(data, console), new FileApproverDirectory(data),
                 new ApprovalLinks(secretFile(data.resolve("signing.key"))), policies, o.clock(), o.approvalTimeout(),
                 baseUrl, scheduler);
-        GatewayConfig config = new GatewayConfig(o.maxBodyBytes(), 32 * 1024 * 1024, 1024 * 1024,
-                GatewayConfig.DEFAULT_MODEL_PATTERN, baseUrl, o.failOpen(), Duration.ofSeconds(20));
-        holder.set(new Gateway(config, auth, policies, new RequestAnalyzer(detectors), masker, upstream, sessions,
+        GatewayConfig config = new GatewayConfig(o.maxBodyBytes(), o.limits(), GatewayConfig.DEFAULT_MODEL_PATTERN,
+                baseUrl, o.failOpen(), Duration.ofSeconds(20));
+        holder.set(new Gateway(config, auth, policies,
+                new RequestAnalyzer(detectors, o.limits().maxMessages(), o.limits().maxTools()), masker, upstream, sessions,
                 approvals, o.clock(), background));
         server.start();
         LocalGateway gateway = new LocalGateway(server, background, scheduler, upstream, policies, baseUrl);

@@ -69,6 +69,18 @@ public final class Main implements Runnable {
         Duration upstreamIdleTimeout;
         @Option(names = "--max-body-bytes", defaultValue = "6291456", description = "Largest request body (default ${DEFAULT-VALUE}).")
         int maxBodyBytes;
+        @Option(names = "--max-messages", defaultValue = "100000", description = "Most entries in messages (default ${DEFAULT-VALUE}).")
+        int maxMessages;
+        @Option(names = "--max-tools", defaultValue = "512", description = "Most tools, skills or MCP servers per request (default ${DEFAULT-VALUE}).")
+        int maxTools;
+        @Option(names = "--max-sse-event-bytes", defaultValue = "1048576", description = "Largest SSE event relayed (default ${DEFAULT-VALUE}).")
+        int maxSseEventBytes;
+        @Option(names = "--max-reply-bytes", defaultValue = "33554432", description = "Largest non-streaming upstream reply (default ${DEFAULT-VALUE}).")
+        int maxReplyBytes;
+        @Option(names = "--stream-token-hold", defaultValue = "8192", description = "Longest token a streamed reply holds back whole (default ${DEFAULT-VALUE}).")
+        int streamTokenHold;
+        @Option(names = "--stream-key-hold", defaultValue = "65536", description = "Longest private-key block a streamed reply holds back (default ${DEFAULT-VALUE}).")
+        int streamKeyHold;
         @Option(names = "--public-url", description = "Base URL used in links (default http://<bind>:<port>).")
         String publicUrl;
         @Option(names = "--oidc-issuer", description = "Accept JWTs from this OIDC issuer.")
@@ -101,7 +113,9 @@ public final class Main implements Runnable {
             }
             String key = System.getenv("ANTHROPIC_API_KEY");
             LocalGateway.Options o = new LocalGateway.Options(bind, port, dataDir, policies, upstreamUrl, key,
-                    approvalTimeout, maxBodyBytes, publicUrl, oidc, masking, failOpen, threads, null, upstreamIdleTimeout);
+                    approvalTimeout, maxBodyBytes, publicUrl, oidc, masking, failOpen, threads, null, upstreamIdleTimeout,
+                    new dev.policygate.core.gateway.GatewayLimits(maxMessages, maxTools, maxSseEventBytes, maxReplyBytes,
+                            streamTokenHold, streamKeyHold));
             LocalGateway gw;
             try {
                 gw = LocalGateway.start(o, out);

@@ -20,6 +20,7 @@ import dev.policygate.core.decision.PolicyLoadException;
 import dev.policygate.core.detect.DetectorSet;
 import dev.policygate.core.gateway.Gateway;
 import dev.policygate.core.gateway.GatewayConfig;
+import dev.policygate.core.gateway.GatewayLimits;
 import dev.policygate.core.masking.MaskingConfig;
 import dev.policygate.core.masking.TextMasker;
 import dev.policygate.core.masking.UnmaskDecider;
@@ -89,7 +90,6 @@ public final class LambdaWiring {
      * grow it by half: replies above this are refused (502) rather than failing the invocation.
      */
     static final int MAX_REPLY_BYTES = 4 * 1024 * 1024;
-    static final int MAX_SSE_EVENT_BYTES = 1024 * 1024;
     static final Duration SESSION_WAIT_MAX = Duration.ofSeconds(20);
     static final String BUNDLED_POLICIES = "cedar-policies";
     private static final int BACKGROUND_THREADS = 4;
@@ -131,7 +131,8 @@ public final class LambdaWiring {
                 : Suppliers.memoize(() -> new SecretsManagerApiKey(secrets, approval.linkKeySecretArn(),
                         Clock.systemUTC()).get().getBytes(StandardCharsets.UTF_8));
         return assemble(settings, approval, role, new Clients(AwsClients.dynamo(aws), AwsClients.s3(aws),
-                AwsClients.sfn(aws), AwsClients.ses(aws)), apiKey, linkKey, Clock.systemUTC());
+                AwsClients.sfn(aws), AwsClients.ses(aws)), apiKey, linkKey, Clock.systemUTC(),
+                LimitSettings.fromEnvironment(System.getenv()));
     }
 
     /**
@@ -142,13 +143,14 @@ public final class LambdaWiring {
     static Gateway forEmulators(AwsSettings settings, DynamoDbClient dynamo, S3Client s3, String upstreamApiKey) {
         return assemble(settings, new ApprovalSettings(null, ApprovalSettings.DEFAULT_TIMEOUT, null, null, null),
                 ApprovalSettings.Role.GATEWAY, new Clients(dynamo, s3, null, null), () -> upstreamApiKey,
-                LambdaWiring::noLinkKey, Clock.systemUTC()).gateway();
+                LambdaWiring::noLinkKey, Clock.systemUTC(), LimitSettings.fromEnvironment(Map.of())).gateway();
     }
 
     /** Test only: a function in its role over emulator clients, with plain keys in place of the secrets. */
     public static Wired forEmulators(AwsSettings settings, ApprovalSettings approval, ApprovalSettings.Role role,
                               Clients clients, String upstreamApiKey, byte[] linkKey, Clock clock) {
-        return assemble(settings, approval, role, clients, () -> upstreamApiKey, () -> linkKey.clone(), clock);
+        return assemble(settings, approval, role, clients, () -> upstreamApiKey, () -> linkKey.clone(), clock,
+                LimitSettings.fromEnvironment(Map.of()));
     }
 
     private static byte[] noLinkKey() {
@@ -156,12 +158,13 @@ public final class LambdaWiring {
     }
 
     private static Wired assemble(AwsSettings s, ApprovalSettings a, ApprovalSettings.Role role, Clients c,
-                                  Supplier<String> apiKey, Supplier<byte[]> linkKey, Clock clock) {
+                                  Supplier<String> apiKey, Supplier<byte[]> linkKey, Clock clock,
+                                  GatewayLimits limits) {
         CedarPolicyEngine policies = policies(s.policiesDir());
         DetectorSet detectors = DetectorSet.builtIns();
         // no HASH strategy by default, so no pseudonym key: nothing secret or unique enters the snapshot
         TextMasker masker = new TextMasker(detectors, MaskingConfig.defaults(null));
-        RequestAnalyzer analyzer = new RequestAnalyzer(detectors);
+        RequestAnalyzer analyzer = new RequestAnalyzer(detectors, limits.maxMessages(), limits.maxTools());
         prime(policies, analyzer, masker);
         // and again right before a SnapStart snapshot, so that the restored copy starts warm
         SnapStartPriming.register(() -> prime(policies, analyzer, masker));
@@ -180,9 +183,8 @@ public final class LambdaWiring {
                 ? BedrockClaudeUpstream.create(s.region(), bedrockPrefix(s.bedrockProfilePrefix()))
                 : new HttpClaudeUpstream(s.upstreamUrl(), apiKey, UPSTREAM_CONNECT_TIMEOUT, UPSTREAM_RESPONSE_TIMEOUT,
                 UPSTREAM_IDLE_TIMEOUT);
-        GatewayConfig config = new GatewayConfig(s.maxBodyBytes(), MAX_REPLY_BYTES, MAX_SSE_EVENT_BYTES,
-                GatewayConfig.DEFAULT_MODEL_PATTERN, s.publicUrl() == null ? "" : s.publicUrl(), s.failOpen(),
-                SESSION_WAIT_MAX);
+        GatewayConfig config = new GatewayConfig(s.maxBodyBytes(), limits, GatewayConfig.DEFAULT_MODEL_PATTERN,
+                s.publicUrl() == null ? "" : s.publicUrl(), s.failOpen(), SESSION_WAIT_MAX);
 
         HeldRequestStore held = new S3HeldRequestStore(c.s3(), s.bucket(), s.kmsKeyId(), c.dynamo(), s.table(),
                 new Sealer(linkKey), clock);

@@ -468,7 +468,7 @@ public final class Gateway implements ApprovalListener {
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
                 }
-            });
+            }, config.streamTokenHold(), config.streamKeyHold());
             String failure = null;
             String failureType = "api_error";
             try (resp) {

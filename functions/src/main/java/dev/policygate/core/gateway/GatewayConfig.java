@@ -17,9 +17,26 @@ import java.util.Objects;
  * @param failOpen         when the write-ahead record cannot be written: false refuses to
  *                         forward (default), true forwards and logs
  * @param sessionWaitMax   upper bound for {@code GET /v1/sessions/{id}?wait=N}
+ * @param streamTokenHold  longest token a streamed reply holds back whole (see {@link GatewayLimits})
+ * @param streamKeyHold    longest private-key block a streamed reply holds back (see {@link GatewayLimits})
  */
 public record GatewayConfig(int maxBodyBytes, int maxReplyBytes, int maxSseEventBytes, String modelPattern,
-                            String publicBaseUrl, boolean failOpen, Duration sessionWaitMax) {
+                            String publicBaseUrl, boolean failOpen, Duration sessionWaitMax, int streamTokenHold,
+                            int streamKeyHold) {
+    /** With the default stream hold-back limits. */
+    public GatewayConfig(int maxBodyBytes, int maxReplyBytes, int maxSseEventBytes, String modelPattern,
+                         String publicBaseUrl, boolean failOpen, Duration sessionWaitMax) {
+        this(maxBodyBytes, maxReplyBytes, maxSseEventBytes, modelPattern, publicBaseUrl, failOpen, sessionWaitMax,
+                GatewayLimits.DEFAULT_STREAM_TOKEN_HOLD, GatewayLimits.DEFAULT_STREAM_KEY_HOLD);
+    }
+
+    /** The limits' reply, event and hold-back sizes applied to the other settings. */
+    public GatewayConfig(int maxBodyBytes, GatewayLimits limits, String modelPattern, String publicBaseUrl,
+                         boolean failOpen, Duration sessionWaitMax) {
+        this(maxBodyBytes, limits.maxReplyBytes(), limits.maxSseEventBytes(), modelPattern, publicBaseUrl, failOpen,
+                sessionWaitMax, limits.streamTokenHold(), limits.streamKeyHold());
+    }
+
     public static final String DEFAULT_MODEL_PATTERN = "claude-[a-z0-9][a-z0-9.@:_-]{0,127}";
 
     public GatewayConfig {
@@ -50,11 +67,11 @@ public record GatewayConfig(int maxBodyBytes, int maxReplyBytes, int maxSseEvent
 
     public GatewayConfig withMaxBodyBytes(int bytes) {
         return new GatewayConfig(bytes, maxReplyBytes, maxSseEventBytes, modelPattern, publicBaseUrl, failOpen,
-                sessionWaitMax);
+                sessionWaitMax, streamTokenHold, streamKeyHold);
     }
 
     public GatewayConfig withModelPattern(String pattern) {
         return new GatewayConfig(maxBodyBytes, maxReplyBytes, maxSseEventBytes, pattern, publicBaseUrl, failOpen,
-                sessionWaitMax);
+                sessionWaitMax, streamTokenHold, streamKeyHold);
     }
 }
