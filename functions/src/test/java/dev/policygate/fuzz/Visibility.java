@@ -23,7 +23,7 @@ final class Visibility {
     /**
      * @param perLine the original is several strings joined with newlines and masked one by one
      *                (a request): a detection that spans a newline may span two strings, which
-     *                masking cannot reach (see docs/HARDENING.md), so those are not checked
+     *                masking cannot reach (see docs/SECURITY.md), so those are not checked
      */
     static void assertNoDetectedValueVisible(String original, String masked, String where, boolean perLine) {
         List<Detection> found = DetectorSet.builtIns().scan(original);

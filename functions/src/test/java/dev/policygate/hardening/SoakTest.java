@@ -53,7 +53,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * the latency the gateway adds over a direct call to the same mock upstream.
  *
  * <p>CI runs 30 s with 200 clients. The long run: {@code -Dpolicygate.soak.seconds=600}
- * ({@code policygate.soak.clients} sets the clients), see docs/HARDENING.md.
+ * ({@code policygate.soak.clients} sets the clients), see docs/SECURITY.md.
  */
 class SoakTest {
     private static final int SECONDS = Integer.getInteger("policygate.soak.seconds", 30);
@@ -265,7 +265,7 @@ class SoakTest {
             ex.getResponseHeaders().set("content-type", stream ? "text/event-stream" : "application/json");
             // a fresh connection per request: the JDK server closes idle connections beyond its
             // pool of 200, and a POST on such a stale pooled connection fails (never retried, by
-            // design); that race is the mock's, see docs/HARDENING.md
+            // design); that race is the mock's, see docs/SECURITY.md
             ex.getResponseHeaders().set("connection", "close");
             ex.sendResponseHeaders(200, reply.length);
             try (OutputStream out = ex.getResponseBody()) {
