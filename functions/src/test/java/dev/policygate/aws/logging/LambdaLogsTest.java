@@ -152,8 +152,8 @@ class LambdaLogsTest {
         APIGatewayProxyResponseEvent second = handler.handleRequest(withBearer, new FakeContext());
 
         // THEN each request's session line is JSON, with its session id and the Lambda fields
-        assertThat(first.getStatusCode()).isEqualTo(502);
-        assertThat(second.getStatusCode()).isEqualTo(502);
+        assertThat(first.getStatusCode()).as(OUT.toString(StandardCharsets.UTF_8)).isEqualTo(502);
+        assertThat(second.getStatusCode()).as(OUT.toString(StandardCharsets.UTF_8)).isEqualTo(502);
         List<JsonNode> lines = jsonLines(OUT);
         for (APIGatewayProxyResponseEvent r : List.of(first, second)) {
             String id = r.getHeaders().get("x-policygate-session-id");
@@ -277,10 +277,10 @@ class LambdaLogsTest {
             String prompt = new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
             String quoted = Json.mapper().writeValueAsString("invalid x-api-key "
                     + ex.getRequestHeaders().getFirst("x-api-key") + " for " + prompt);
-            byte[] body = ("{\"type\":\"error\",\"error\":{\"type\":\"authentication_error\",\"message\":" + quoted
+            byte[] body = ("{\"type\":\"error\",\"error\":{\"type\":\"permission_error\",\"message\":" + quoted
                     + "}}").getBytes(StandardCharsets.UTF_8);
             ex.getResponseHeaders().add("content-type", "application/json");
-            ex.sendResponseHeaders(401, body.length);
+            ex.sendResponseHeaders(403, body.length);
             try (var os = ex.getResponseBody()) {
                 os.write(body);
             } catch (IOException e) {
