@@ -126,6 +126,8 @@ public final class LocalGateway implements AutoCloseable {
         }
     }
 
+    /** The longest a request may take end to end, upstream included (the upstream client's own cap). */
+    static final Duration MAX_REQUEST_TIME = Duration.ofMinutes(10);
     private final LocalServer server;
     private final ExecutorService background;
     private final ScheduledExecutorService scheduler;
@@ -162,7 +164,10 @@ public final class LocalGateway implements AutoCloseable {
 
         // the port is only known after binding, and links need it: bind first, then wire
         GatewayHolder holder = new GatewayHolder();
-        LocalServer server = new LocalServer(req -> holder.get().handle(req), o.host(), o.port(), o.threads(), o.maxBodyBytes());
+        // a total deadline per request: an upstream that trickles bytes just faster than the idle
+        // timeout cannot hold a request thread for longer (it gets a 504 or an SSE error event)
+        LocalServer server = new LocalServer(req -> holder.get().handle(req,
+                java.time.Instant.now().plus(MAX_REQUEST_TIME)), o.host(), o.port(), o.threads(), o.maxBodyBytes());
         String baseUrl = o.publicBaseUrl() != null ? o.publicBaseUrl()
                 : "http://" + (o.host().contains(":") ? "[" + o.host() + "]" : o.host()) + ":" + server.port();
         ApprovalService approvals = new ApprovalService(new InMemoryApprovalStore(),
