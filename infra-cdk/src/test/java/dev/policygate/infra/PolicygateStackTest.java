@@ -194,6 +194,14 @@ class PolicygateStackTest {
     }
 
     @Test
+    void everyPolicygateFunction_isSizedAt1Gb_fromMeasurement() {
+        for (String fn : functions()) {
+            assertThat(props(s.resources("AWS::Lambda::Function").get(fn)).get("MemorySize")).as(fn)
+                    .isEqualTo(PolicygateStack.FUNCTION_MEMORY_MB);
+        }
+    }
+
+    @Test
     void heldRequests_areDeletedOnlyUnderHeld_byTheGatewayAndTheForward() {
         for (String fn : List.of(gateway, forward)) {
             List<Map<String, Object>> deletes = statementsWith(fn, "s3:DeleteObject");
