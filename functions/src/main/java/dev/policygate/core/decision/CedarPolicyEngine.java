@@ -129,14 +129,23 @@ public final class CedarPolicyEngine implements PolicyEngine {
         }
     }
 
+    /** Sets left out by prompt guards, at most this many at once (each is a native copy). */
+    private static final int MAX_GUARDED_SETS = 256;
     private final Map<Action, ActionSlices> slices;
     private final Map<String, LoadedPolicy> policies;
     /** Null when memoisation is off. */
     private final DecisionMemo memo;
     /** Builds principal slices on demand; null when principal slicing is off. */
     private final SliceFactory sliceFactory;
+    /** Every policy by id, to build the sets that leave out unmatched prompt guards. */
+    private final Map<String, Policy> named;
+    /** The policies that may read {@code context.prompt} (any mention of it). */
+    private final Set<String> promptReaders;
+    /** Slices less the prompt-guarded policies a prompt did not match, built on demand (bounded). */
+    private final Map<Set<String>, PolicySet> guardedSets = new ConcurrentHashMap<>();
     private final Map<PrincipalKey, Slice> principalSlices = new ConcurrentHashMap<>();
     private final java.util.concurrent.atomic.LongAdder cedarCalls = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder guardedEvaluations = new java.util.concurrent.atomic.LongAdder();
 
     /**
      * How an engine speeds up decisions; no choice changes a decision.
@@ -148,11 +157,17 @@ public final class CedarPolicyEngine implements PolicyEngine {
      * @param maxPrincipalSlices how many principal slices to keep before dropping them all (0: no
      *                          principal slicing)
      */
-    record Tuning(boolean slice, int maxResourceSlices, int memoCapacity, int maxPrincipalSlices) {
+    record Tuning(boolean slice, int maxResourceSlices, int memoCapacity, int maxPrincipalSlices,
+                  boolean promptGuards) {
         /** What {@link CedarPolicyEngine#load} and the public {@link CedarPolicyEngine#fromSources} use. */
-        static final Tuning FAST = new Tuning(true, MAX_RESOURCE_SLICES, MEMO_CAPACITY, MAX_PRINCIPAL_SLICES);
+        static final Tuning FAST = new Tuning(true, MAX_RESOURCE_SLICES, MEMO_CAPACITY, MAX_PRINCIPAL_SLICES, true);
         /** Every policy for every request, nothing remembered: the reference for differential tests. */
-        static final Tuning REFERENCE = new Tuning(false, 0, 0, 0);
+        static final Tuning REFERENCE = new Tuning(false, 0, 0, 0, false);
+
+        /** With prompt guards ({@link PromptLike}) as in {@link #FAST} when {@code slice} is on. */
+        Tuning(boolean slice, int maxResourceSlices, int memoCapacity, int maxPrincipalSlices) {
+            this(slice, maxResourceSlices, memoCapacity, maxPrincipalSlices, slice);
+        }
 
         Tuning {
             if (maxResourceSlices < 0 || memoCapacity < 0 || maxPrincipalSlices < 0) {
@@ -199,7 +214,8 @@ public final class CedarPolicyEngine implements PolicyEngine {
      * @param unscoped     the ids of the policies whose principal scope names none
      */
     private record Slice(PolicySet policies, PolicySet permits, boolean readsContext,
-                         Map<EntityUID, Set<String>> byPrincipal, Set<String> unscoped) {
+                         Map<EntityUID, Set<String>> byPrincipal, Set<String> unscoped, Set<String> ids,
+                         Map<String, PromptLike> guards) {
     }
 
     /**
@@ -225,14 +241,16 @@ public final class CedarPolicyEngine implements PolicyEngine {
         final Map<String, Policy> named;
         final Map<String, LoadedPolicy> loaded;
         final Set<String> contextReaders;
+        final Map<String, PromptLike> guards;
         final int maxSlices;
         final Map<Set<String>, PolicySet> cachedSets = new ConcurrentHashMap<>();
 
         SliceFactory(Map<String, Policy> named, Map<String, LoadedPolicy> loaded, Set<String> contextReaders,
-                     int maxSlices) {
+                     Map<String, PromptLike> guards, int maxSlices) {
             this.named = named;
             this.loaded = loaded;
             this.contextReaders = contextReaders;
+            this.guards = guards;
             this.maxSlices = maxSlices;
         }
     }
@@ -244,11 +262,14 @@ public final class CedarPolicyEngine implements PolicyEngine {
     }
 
     private CedarPolicyEngine(Map<Action, ActionSlices> slices, Map<String, LoadedPolicy> policies,
-                              DecisionMemo memo, SliceFactory sliceFactory) {
+                              DecisionMemo memo, SliceFactory sliceFactory, Map<String, Policy> named,
+                              Set<String> promptReaders) {
         this.slices = slices;
         this.policies = policies;
         this.memo = memo;
         this.sliceFactory = sliceFactory;
+        this.named = named;
+        this.promptReaders = promptReaders;
     }
 
     /**
@@ -315,24 +336,34 @@ public final class CedarPolicyEngine implements PolicyEngine {
         validate(schema, new PolicySet(new HashSet<>(named.values())), loaded);
         Map<String, PolicyScope> scopes = new TreeMap<>();
         Set<String> contextReaders = new HashSet<>();
+        Map<String, PromptLike> guards = new HashMap<>();
+        Set<String> promptReaders = new HashSet<>();
         named.forEach((id, policy) -> {
-            String est = tuning.slice() || tuning.memoCapacity() > 0 ? est(policy) : null;
+            String est = tuning.slice() || tuning.memoCapacity() > 0 || tuning.promptGuards() ? est(policy) : null;
             scopes.put(id, tuning.slice() ? PolicyScope.of(est) : PolicyScope.ANY);
             if (ContextUse.readsContext(est)) {
                 contextReaders.add(id);
             }
+            if (est == null || est.contains("\"prompt\"")) {
+                promptReaders.add(id);
+            }
+            PromptLike guard = tuning.promptGuards() ? PromptLike.of(est) : null;
+            if (guard != null) {
+                guards.put(id, guard);
+            }
         });
-        Map<Action, ActionSlices> slices = slices(named, loaded, scopes, contextReaders, tuning);
+        Map<Action, ActionSlices> slices = slices(named, loaded, scopes, contextReaders, Map.copyOf(guards), tuning);
         DecisionMemo memo = tuning.memoCapacity() == 0 ? null : new DecisionMemo(tuning.memoCapacity());
         SliceFactory factory = tuning.maxPrincipalSlices() == 0 ? null
-                : new SliceFactory(named, loaded, contextReaders, tuning.maxPrincipalSlices());
-        return new CedarPolicyEngine(slices, Collections.unmodifiableMap(loaded), memo, factory);
+                : new SliceFactory(named, loaded, contextReaders, Map.copyOf(guards), tuning.maxPrincipalSlices());
+        return new CedarPolicyEngine(slices, Collections.unmodifiableMap(loaded), memo, factory,
+                Collections.unmodifiableMap(named), Set.copyOf(promptReaders));
     }
 
     /** The slices of every action; identical policy sets are cached once and shared. */
     private static Map<Action, ActionSlices> slices(Map<String, Policy> named, Map<String, LoadedPolicy> loaded,
                                                     Map<String, PolicyScope> scopes, Set<String> contextReaders,
-                                                    Tuning tuning) {
+                                                    Map<String, PromptLike> guards, Tuning tuning) {
         Map<String, EntityUID> principals = new HashMap<>();
         if (tuning.maxPrincipalSlices() > 0) {
             scopes.forEach((id, scope) -> {
@@ -367,10 +398,10 @@ public final class CedarPolicyEngine implements PolicyEngine {
             byResource.forEach((resource, ids) -> {
                 Set<String> withGeneral = new TreeSet<>(general);
                 withGeneral.addAll(ids);
-                resourceSlices.put(resource, slice(withGeneral, named, loaded, contextReaders, cachedSets,
+                resourceSlices.put(resource, slice(withGeneral, named, loaded, contextReaders, guards, cachedSets,
                         tuning.slice(), principals));
             });
-            slices.put(action, new ActionSlices(slice(general, named, loaded, contextReaders, cachedSets,
+            slices.put(action, new ActionSlices(slice(general, named, loaded, contextReaders, guards, cachedSets,
                     tuning.slice(), principals), Map.copyOf(resourceSlices)));
         }
         return Collections.unmodifiableMap(slices);
@@ -386,8 +417,9 @@ public final class CedarPolicyEngine implements PolicyEngine {
     }
 
     private static Slice slice(Set<String> ids, Map<String, Policy> named, Map<String, LoadedPolicy> loaded,
-                               Set<String> contextReaders, Map<Set<String>, PolicySet> cachedSets,
-                               boolean skipUnusedPermitSet, Map<String, EntityUID> principals) {
+                               Set<String> contextReaders, Map<String, PromptLike> guards,
+                               Map<Set<String>, PolicySet> cachedSets, boolean skipUnusedPermitSet,
+                               Map<String, EntityUID> principals) {
         Map<EntityUID, Set<String>> byPrincipal = new HashMap<>();
         Set<String> unscoped = new TreeSet<>();
         for (String id : ids) {
@@ -410,10 +442,17 @@ public final class CedarPolicyEngine implements PolicyEngine {
         }
         // Every cached set takes a slot in Cedar's bounded native cache; see Slice for why skipping is exact.
         boolean permitSetUnused = skipUnusedPermitSet && (permits.isEmpty() || !approvable);
+        Map<String, PromptLike> sliceGuards = new HashMap<>();
+        for (String id : ids) {
+            PromptLike g = guards.get(id);
+            if (g != null) {
+                sliceGuards.put(id, g);
+            }
+        }
         return new Slice(cachedSet(ids, named, cachedSets),
                 permitSetUnused ? null : cachedSet(permits, named, cachedSets),
                 ids.stream().anyMatch(contextReaders::contains), Map.copyOf(frozen),
-                Collections.unmodifiableSet(unscoped));
+                Collections.unmodifiableSet(unscoped), Set.copyOf(ids), Map.copyOf(sliceGuards));
     }
 
     /**
@@ -437,7 +476,7 @@ public final class CedarPolicyEngine implements PolicyEngine {
                     principalSlices.clear();
                     f.cachedSets.clear();
                 }
-                slice = slice(ids, f.named, f.loaded, f.contextReaders, f.cachedSets, true, Map.of());
+                slice = slice(ids, f.named, f.loaded, f.contextReaders, f.guards, f.cachedSets, true, Map.of());
             }
         } catch (PolicyLoadException e) {
             return null;
@@ -473,6 +512,25 @@ public final class CedarPolicyEngine implements PolicyEngine {
         }
         Slice slice = principalSlice(whole, matched == null ? Set.of() : Set.copyOf(matched));
         return slice == null ? whole : slice;
+    }
+
+    /** The cached set of {@code ids}; null when it cannot be cached (the caller then uses the whole slice). */
+    private PolicySet guardedSet(Set<String> ids) {
+        PolicySet existing = guardedSets.get(ids);
+        if (existing != null) {
+            return existing;
+        }
+        synchronized (guardedSets) {
+            if (guardedSets.size() >= MAX_GUARDED_SETS) {
+                // dropped sets free their native copies when collected
+                guardedSets.clear();
+            }
+            try {
+                return cachedSet(ids, named, guardedSets);
+            } catch (PolicyLoadException e) {
+                return null;
+            }
+        }
     }
 
     private static PolicySet cachedSet(Set<String> ids, Map<String, Policy> named,
@@ -561,6 +619,11 @@ public final class CedarPolicyEngine implements PolicyEngine {
         return idsOf(sliceFor(request, uid(request.resource())));
     }
 
+    /** How many decisions left unmatched prompt-guarded policies out of what Cedar evaluated. */
+    long guardedEvaluations() {
+        return guardedEvaluations.sum();
+    }
+
     /** How many principal slices are cached now. */
     int principalSliceCount() {
         return principalSlices.size();
@@ -622,8 +685,36 @@ public final class CedarPolicyEngine implements PolicyEngine {
                     context);
             Set<Entity> entitySet = new HashSet<>(entities.values());
             Slice slice = sliceFor(request, resource);
+            PolicySet evaluated = slice.policies();
+            if (!slice.guards().isEmpty() && request.context().get("prompt") instanceof String prompt
+                    && PromptLike.wellFormed(prompt)) {
+                Set<String> unmatched = null;
+                for (Map.Entry<String, PromptLike> g : slice.guards().entrySet()) {
+                    if (!g.getValue().matches(prompt)) {
+                        unmatched = unmatched == null ? new HashSet<>() : unmatched;
+                        unmatched.add(g.getKey());
+                    }
+                }
+                if (unmatched != null) {
+                    Set<String> keep = new HashSet<>(slice.ids());
+                    keep.removeAll(unmatched);
+                    PolicySet narrowed = guardedSet(keep);
+                    if (narrowed != null) {
+                        evaluated = narrowed;
+                        guardedEvaluations.increment();
+                        if (Collections.disjoint(keep, promptReaders)) {
+                            // nothing left reads the prompt: Cedar need not parse it (errors in the
+                            // left-out permits only mean they do not apply, as their like was false)
+                            Map<String, Value> lean = new HashMap<>(context);
+                            lean.remove("prompt");
+                            query = new AuthorizationRequest(principal, ACTION_UIDS.get(request.action()), resource,
+                                    lean);
+                        }
+                    }
+                }
+            }
             cedarCalls.increment();
-            AuthorizationResponse response = ENGINE.isAuthorized(query, slice.policies(), entitySet);
+            AuthorizationResponse response = ENGINE.isAuthorized(query, evaluated, entitySet);
             boolean parsed = response.type == AuthorizationResponse.SuccessOrFailure.Success;
             if (memo != null && !slice.readsContext() && parsed) {
                 // Cedar parsed this context, so later contexts with the same addresses parse as well.

@@ -106,6 +106,7 @@ class CedarPolicyEngineDifferentialTest {
         int validSets = 0;
         int compared = 0;
         int memoised = 0;
+        long guarded = 0;
         int hitsWithAnotherContext = 0;
         int contextRejectedOnContextFreeSlice = 0;
         Map<Action, Integer> hits = new EnumMap<>(Action.class);
@@ -184,6 +185,8 @@ class CedarPolicyEngineDifferentialTest {
                 }
             }
             memoised += fast.memoisedDecisions();
+            guarded += fast.guardedEvaluations();
+            assertThat(reference.guardedEvaluations()).isZero();
             assertThat(reference.memoisedDecisions()).isZero();
             assertThat(reference.memoHits()).isZero();
         }
@@ -195,6 +198,8 @@ class CedarPolicyEngineDifferentialTest {
         assertThat(outcomes.getOrDefault(Outcome.DENY, 0)).as("DENY").isGreaterThanOrEqualTo(200);
         assertThat(outcomes.getOrDefault(Outcome.APPROVAL, 0)).as("APPROVAL").isGreaterThanOrEqualTo(20);
         assertThat(withErrors).as("decisions with evaluation errors").isGreaterThanOrEqualTo(100);
+        // AND prompt guards left unmatched term policies out for many decisions
+        assertThat(guarded).as("decisions with unmatched prompt-guarded policies left out").isGreaterThanOrEqualTo(40);
         // AND principal slicing gave Cedar fewer policies than the action/resource slice for many requests
         assertThat(narrowedByPrincipal).as("decisions on a narrower principal slice").isGreaterThanOrEqualTo(1_000);
         // AND many answers came from memory, for every memoisable action, also for contexts never seen before
@@ -261,6 +266,11 @@ class CedarPolicyEngineDifferentialTest {
                 .append(principalScope(random, anchor)).append(",\n  ")
                 .append(actionScope(random, actions)).append(",\n  ")
                 .append(resourceScope).append("\n)");
+        if (readable.contains("prompt") && random.nextInt(3) == 0) {
+            // a term policy: the prompt guard's shape (a first when clause that is a like on the prompt)
+            policy.append("\nwhen { context.prompt like \"").append(pick(random, "*", "")).append(pick(random, WORDS))
+                    .append(pick(random, "*", "* *", "")).append("\" }");
+        }
         int whens = random.nextInt(3);
         for (int i = 0; i < whens; i++) {
             policy.append("\nwhen { ").append(randomCondition(random, readable)).append(" }");
