@@ -7,7 +7,8 @@
 #
 # Environment: JAR [functions/target/policygate-all.jar], SHARED_BENCH [<repo>/../shared/bench],
 #   JAVA_OPTS ["-Xms256m -Xmx512m -XX:+UseParallelGC"], THREADS [32], CONC [16], DURATION [15],
-#   OUT_DIR [/tmp/peerbench/results/profile-<timestamp>], TOP [25]
+#   OUT_DIR [/tmp/peerbench/results/profile-<timestamp>], TOP [25], JFR_SETTINGS [profile] (a .jfc path,
+#   e.g. a copy of profile.jfc with jdk.ExecutionSample every 1 ms)
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -26,7 +27,7 @@ MOCK_PORT=$(free_port); GW_PORT=$(free_port); DATA=$(mktemp -d /tmp/policygate-p
 PORT=$MOCK_PORT QUIET=1 node "$SHARED_BENCH/mock-anthropic.mjs" >"$OUT_DIR/mock.out" 2>&1 &
 PIDS+=("$!")
 # shellcheck disable=SC2086
-java $JAVA_OPTS -XX:StartFlightRecording=filename="$OUT_DIR/gw.jfr",settings=profile,delay=3s \
+java $JAVA_OPTS -XX:StartFlightRecording=filename="$OUT_DIR/gw.jfr",settings=${JFR_SETTINGS:-profile},delay=3s \
   -jar "$JAR" serve --bind 127.0.0.1 --port "$GW_PORT" --data-dir "$DATA" --policies "$ROOT/cedar-policies" \
   --upstream-url "http://127.0.0.1:$MOCK_PORT" --threads "$THREADS" >"$OUT_DIR/gateway.out" 2>"$OUT_DIR/gateway.err" &
 GW_PID=$!; PIDS+=("$GW_PID")

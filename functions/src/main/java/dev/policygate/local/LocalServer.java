@@ -50,6 +50,13 @@ public final class LocalServer implements AutoCloseable {
     private static final int ACCEPTORS = 1;
     private static final int SELECTORS = 1;
     private static final int POOL_OVERHEAD = ACCEPTORS + SELECTORS + 2;
+    /** Held so that its level stays: Jetty's start-up banners are INFO; its warnings still show. */
+    private static final Logger JETTY_LOG = Logger.getLogger("org.eclipse.jetty");
+    static {
+        if (JETTY_LOG.getLevel() == null) {
+            JETTY_LOG.setLevel(Level.WARNING);
+        }
+    }
 
     private final Server server;
     private final ServerConnector connector;
