@@ -188,12 +188,13 @@ public final class LocalGateway implements AutoCloseable {
     private static ClaudeUpstream upstream(Options o) {
         String key = o.upstreamApiKey();
         if (o.upstreamUrl() != null) {
+            // Jetty's client locally (measured faster at every concurrency); -Dpolicygate.upstream.client=jdk reverts
             return new HttpClaudeUpstream(o.upstreamUrl(), () -> key, Duration.ofSeconds(5), Duration.ofMinutes(10),
-                    o.upstreamIdleTimeout());
+                    o.upstreamIdleTimeout(), HttpClaudeUpstream.useJetty("jetty"));
         }
         if (key != null && !key.isBlank()) {
             return new HttpClaudeUpstream(URI.create("https://api.anthropic.com"), () -> key, Duration.ofSeconds(5),
-                    Duration.ofMinutes(10), o.upstreamIdleTimeout());
+                    Duration.ofMinutes(10), o.upstreamIdleTimeout(), HttpClaudeUpstream.useJetty("jetty"));
         }
         return new EchoUpstream();
     }

@@ -45,6 +45,15 @@ public final class HttpClaudeUpstream implements ClaudeUpstream {
      */
     public HttpClaudeUpstream(URI baseUrl, Supplier<String> apiKey, Duration connectTimeout, Duration timeout,
                               Duration idleTimeout) {
+        this(baseUrl, apiKey, connectTimeout, timeout, idleTimeout, useJetty());
+    }
+
+    /**
+     * @param jetty Jetty's HTTP client (the local server's default: faster under concurrency) rather
+     *              than the JDK's (Lambda, where Jetty is not in the jar)
+     */
+    public HttpClaudeUpstream(URI baseUrl, Supplier<String> apiKey, Duration connectTimeout, Duration timeout,
+                              Duration idleTimeout, boolean jetty) {
         String scheme = Objects.requireNonNull(baseUrl, "baseUrl").getScheme();
         if (!"https".equals(scheme) && !"http".equals(scheme)) {
             throw new IllegalArgumentException("upstream URL must be http or https: " + baseUrl);
@@ -53,11 +62,16 @@ public final class HttpClaudeUpstream implements ClaudeUpstream {
         this.apiKey = apiKey;
         this.timeout = timeout;
         this.idleTimeout = idleTimeout;
-        this.transport = useJetty() ? new JettyUpstreamTransport(connectTimeout) : new JdkUpstreamTransport(connectTimeout);
+        this.transport = jetty ? new JettyUpstreamTransport(connectTimeout) : new JdkUpstreamTransport(connectTimeout);
     }
 
     private static boolean useJetty() {
-        String chosen = System.getProperty(CLIENT_PROPERTY, "jdk");
+        return useJetty("jdk");
+    }
+
+    /** The client {@value #CLIENT_PROPERTY} chooses ({@code jdk} or {@code jetty}), else {@code fallback}. */
+    public static boolean useJetty(String fallback) {
+        String chosen = System.getProperty(CLIENT_PROPERTY, fallback);
         if (!"jetty".equals(chosen)) {
             return false;
         }

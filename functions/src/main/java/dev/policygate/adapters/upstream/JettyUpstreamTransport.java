@@ -52,6 +52,10 @@ final class JettyUpstreamTransport implements UpstreamTransport {
         } catch (Exception e) {
             throw new IllegalStateException("the upstream HTTP client did not start", e);
         }
+        // no authentication, proxy-authentication or other protocol handling (start() installs them):
+        // an upstream 401 or 407 is an answer to relay as the gateway's own error (502), never a
+        // challenge to act on, and Jetty turns a 401 without WWW-Authenticate into a protocol error
+        client.getProtocolHandlers().clear();
     }
 
     @Override
