@@ -43,30 +43,27 @@ public final class DynamoApproverDirectory implements ApproverDirectory {
 
     /** Adds an approver to a group (both items; idempotent). */
     public void add(String group, String email) throws IOException {
-        String e = checkedEmail(email);
-        String g = checkedGroup(group);
-        DynamoCalls.call("UpdateItem", () -> dynamo.updateItem(b -> b.tableName(table)
-                .key(key(PolicygateTable.APPROVER_GROUP_PREFIX + g)).updateExpression("ADD #m :v")
-                .expressionAttributeNames(Map.of("#m", MEMBERS))
-                .expressionAttributeValues(Map.of(":v", AttributeValue.fromSs(java.util.List.of(e))))));
-        DynamoCalls.call("UpdateItem", () -> dynamo.updateItem(b -> b.tableName(table)
-                .key(key(PolicygateTable.APPROVER_PREFIX + e)).updateExpression("ADD #g :v")
-                .expressionAttributeNames(Map.of("#g", GROUPS))
-                .expressionAttributeValues(Map.of(":v", AttributeValue.fromSs(java.util.List.of(g))))));
+        change("ADD", group, email);
     }
 
     /** Removes an approver from a group (idempotent). */
     public void remove(String group, String email) throws IOException {
+        change("DELETE", group, email);
+    }
+
+    /** {@code ADD} or {@code DELETE} the email in the group's members and the group in the email's groups. */
+    private void change(String operation, String group, String email) throws IOException {
         String e = checkedEmail(email);
         String g = checkedGroup(group);
-        DynamoCalls.call("UpdateItem", () -> dynamo.updateItem(b -> b.tableName(table)
-                .key(key(PolicygateTable.APPROVER_GROUP_PREFIX + g)).updateExpression("DELETE #m :v")
-                .expressionAttributeNames(Map.of("#m", MEMBERS))
-                .expressionAttributeValues(Map.of(":v", AttributeValue.fromSs(java.util.List.of(e))))));
-        DynamoCalls.call("UpdateItem", () -> dynamo.updateItem(b -> b.tableName(table)
-                .key(key(PolicygateTable.APPROVER_PREFIX + e)).updateExpression("DELETE #g :v")
-                .expressionAttributeNames(Map.of("#g", GROUPS))
-                .expressionAttributeValues(Map.of(":v", AttributeValue.fromSs(java.util.List.of(g))))));
+        setMember(operation, PolicygateTable.APPROVER_GROUP_PREFIX + g, MEMBERS, e);
+        setMember(operation, PolicygateTable.APPROVER_PREFIX + e, GROUPS, g);
+    }
+
+    private void setMember(String operation, String pk, String attribute, String value) throws IOException {
+        DynamoCalls.call("UpdateItem", () -> dynamo.updateItem(b -> b.tableName(table).key(key(pk))
+                .updateExpression(operation + " #a :v")
+                .expressionAttributeNames(Map.of("#a", attribute))
+                .expressionAttributeValues(Map.of(":v", AttributeValue.fromSs(java.util.List.of(value))))));
     }
 
     private Set<String> stringSet(String pk, String attribute) {
