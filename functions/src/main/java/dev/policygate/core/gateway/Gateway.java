@@ -731,7 +731,10 @@ public final class Gateway implements ApprovalListener {
             return ex.status;
         }
         if (found.isEmpty()) {
-            return closeHeld(ex, SessionStatus.FAILED, null, "The held request is gone, so it was not forwarded.");
+            ex.errorType = "api_error";
+            ex.errorMessage = "The held request is gone, so it was not forwarded.";
+            ex.httpStatus = 500;
+            return closeHeld(ex, SessionStatus.FAILED);
         }
         HeldRequest h = found.get();
         try {
@@ -755,14 +758,14 @@ public final class Gateway implements ApprovalListener {
                 ex.errorType = e.type();
                 ex.errorMessage = e.getMessage();
                 ex.httpStatus = 403;
-                return closeHeld(ex, SessionStatus.DENIED, null, null);
+                return closeHeld(ex, SessionStatus.DENIED);
             }
             byte[] body = forwardBody(ex, a, h.body(), a.stream());
             if (!recordStrict(ex)) {
                 ex.errorType = "api_error";
                 ex.errorMessage = "The session could not be recorded, so the approved request was not forwarded.";
                 ex.httpStatus = 503;
-                return closeHeld(ex, SessionStatus.FAILED, null, null);
+                return closeHeld(ex, SessionStatus.FAILED);
             }
             UpstreamResponse resp = callUpstream(ex, new UpstreamRequest("POST", "/v1/messages", body,
                     h.anthropicHeaders(), false));
@@ -785,19 +788,19 @@ public final class Gateway implements ApprovalListener {
                             + e.getClass().getSimpleName() + ")");
                 }
                 ex.httpStatus = 200;
-                return closeHeld(ex, SessionStatus.COMPLETED, null, null);
+                return closeHeld(ex, SessionStatus.COMPLETED);
             }
         } catch (GatewayError e) {
             ex.errorType = e.type();
             ex.errorMessage = e.getMessage();
             ex.httpStatus = e.status();
-            return closeHeld(ex, SessionStatus.FAILED, null, null);
+            return closeHeld(ex, SessionStatus.FAILED);
         } catch (IOException | RuntimeException e) {
             LOG.log(Level.SEVERE, "session " + ex.id + ": forward after approval failed " + e.getClass().getName(), e);
             ex.errorType = "api_error";
             ex.errorMessage = "The forward after approval failed.";
             ex.httpStatus = 502;
-            return closeHeld(ex, SessionStatus.FAILED, null, null);
+            return closeHeld(ex, SessionStatus.FAILED);
         }
     }
 
@@ -849,10 +852,10 @@ public final class Gateway implements ApprovalListener {
                 ex.httpStatus = 500;
             }
         }
-        return closeHeld(ex, outcome, by, detail);
+        return closeHeld(ex, outcome);
     }
 
-    private SessionStatus closeHeld(Exchange ex, SessionStatus status, String by, String detail) {
+    private SessionStatus closeHeld(Exchange ex, SessionStatus status) {
         metrics.count(GatewayMetrics.APPROVAL_PREFIX + switch (status) {
             case REJECTED -> "Rejected";
             case EXPIRED -> "Expired";
