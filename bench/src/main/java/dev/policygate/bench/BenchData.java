@@ -56,19 +56,7 @@ final class BenchData {
 
     /** The repo's default policies plus generated ones up to {@code total}. */
     static CedarPolicyEngine policies(int total) {
-        try {
-            Path dir = root().resolve("cedar-policies");
-            String schema = Files.readString(dir.resolve(CedarPolicyEngine.SCHEMA_FILE));
-            Map<String, String> files = new LinkedHashMap<>();
-            int count = 0;
-            try (var s = Files.list(dir.resolve("policies"))) {
-                for (Path f : s.sorted().toList()) {
-                    String src = Files.readString(f);
-                    files.put(f.getFileName().toString(), src);
-                    count += src.split("@id\\(").length - 1;
-                }
-            }
-            StringBuilder gen = new StringBuilder();
+        return withRepoPolicies(total, (count, gen) -> {
             for (int i = count; i < total; i++) {
                 switch (i % 3) {
                     case 0 -> gen.append("@id(\"gen-term-").append(i).append("\")\n@message(\"term ").append(i)
@@ -84,9 +72,32 @@ final class BenchData {
                                     + "Policygate::Group::\"admins\" };\n");
                 }
             }
+        });
+    }
+
+    /**
+     * The repository's schema and policies plus {@code generated.cedar}, which {@code generator}
+     * writes given how many policies the repository already has; checks the total.
+     */
+    private static CedarPolicyEngine withRepoPolicies(int total,
+                                                      java.util.function.BiConsumer<Integer, StringBuilder> generator) {
+        try {
+            Path dir = root().resolve("cedar-policies");
+            String schema = Files.readString(dir.resolve(CedarPolicyEngine.SCHEMA_FILE));
+            Map<String, String> files = new LinkedHashMap<>();
+            int count = 0;
+            try (var s = Files.list(dir.resolve("policies"))) {
+                for (Path f : s.sorted().toList()) {
+                    String src = Files.readString(f);
+                    files.put(f.getFileName().toString(), src);
+                    count += src.split("@id\\(").length - 1;
+                }
+            }
+            StringBuilder gen = new StringBuilder();
+            generator.accept(count, gen);
             files.put("generated.cedar", gen.toString());
             CedarPolicyEngine engine = CedarPolicyEngine.fromSources(schema, files);
-            if (engine.policyCount() < total) {
+            if (engine.policyCount() != Math.max(total, count)) {
                 throw new IllegalStateException("expected " + total + " policies, got " + engine.policyCount());
             }
             return engine;
@@ -124,22 +135,10 @@ final class BenchData {
      * {@code context.stream}. Teams are {@code team-0..}{@link #teams}, users {@code user-0..}{@link #users}.
      */
     static CedarPolicyEngine realisticPolicies(int total) {
-        try {
-            Path dir = root().resolve("cedar-policies");
-            String schema = Files.readString(dir.resolve(CedarPolicyEngine.SCHEMA_FILE));
-            Map<String, String> files = new LinkedHashMap<>();
-            int count = 0;
-            try (var s = Files.list(dir.resolve("policies"))) {
-                for (Path f : s.sorted().toList()) {
-                    String src = Files.readString(f);
-                    files.put(f.getFileName().toString(), src);
-                    count += src.split("@id\\(").length - 1;
-                }
-            }
+        return withRepoPolicies(total, (count, gen) -> {
             int teams = teams(total);
             int users = users(total);
             String ns = "Policygate::";
-            StringBuilder gen = new StringBuilder();
             for (int i = count; i < total; i++) {
                 String team = ns + "Group::\"team-" + (i * 7 % teams) + "\"";
                 String user = ns + "User::\"user-" + (i * 13 % users) + "\"";
@@ -183,15 +182,7 @@ final class BenchData {
                             .append("Action::\"invoke_model\", resource) when { context.stream };\n");
                 }
             }
-            files.put("generated.cedar", gen.toString());
-            CedarPolicyEngine engine = CedarPolicyEngine.fromSources(schema, files);
-            if (engine.policyCount() != Math.max(total, count)) {
-                throw new IllegalStateException("expected " + total + " policies, got " + engine.policyCount());
-            }
-            return engine;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        });
     }
 
     /**
