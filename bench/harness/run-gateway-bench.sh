@@ -76,6 +76,7 @@ for (const k of ["ttfe_p50_ms", "ttfe_p90_ms", "ttfe_p99_ms"]) {
 
 log "clean shutdown of the gateway (SIGTERM), then the recordings on disk"
 kill -TERM "$GW_PID"; wait "$GW_PID" 2>/dev/null || true
-echo "index lines: $(wc -l < "$DATA/index.jsonl"), recordings: $(find "$DATA/sessions" -name '*.json' | wc -l)" | tee "$OUT_DIR/recordings.txt"
+# one recording per line of the day files (sessions/yyyy/mm/dd/recordings.jsonl)
+echo "index lines: $(wc -l < "$DATA/index.jsonl"), recordings: $(find "$DATA/sessions" -name recordings.jsonl -exec cat {} + | wc -l)" | tee "$OUT_DIR/recordings.txt"
 rm -rf "$DATA"
 log "results in $OUT_DIR"

@@ -235,10 +235,19 @@ class SoakTest {
         return index;
     }
 
+    /** The sessions that have a recording: the distinct session ids of the day files' lines. */
     private static long recordings(Path data) throws IOException {
+        Set<String> sessions = new java.util.HashSet<>();
+        List<Path> dayFiles;
         try (Stream<Path> files = Files.walk(data.resolve("sessions"))) {
-            return files.filter(p -> p.toString().endsWith(".json")).count();
+            dayFiles = files.filter(p -> p.getFileName().toString().equals("recordings.jsonl")).toList();
         }
+        for (Path day : dayFiles) {
+            for (String line : Files.readAllLines(day, StandardCharsets.UTF_8)) {
+                sessions.add(Json.mapper().readTree(line).path("session_id").asText());
+            }
+        }
+        return sessions.size();
     }
 
     // ---- the mock upstream: an immediate reply, JSON or SSE, with an email to mask --------------

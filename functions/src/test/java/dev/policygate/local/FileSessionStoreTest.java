@@ -56,7 +56,7 @@ class FileSessionStoreTest {
         store.begin(summary(id, "dev", SessionStatus.IN_FLIGHT, "ALLOW"));
         ObjectNode rec = Json.mapper().createObjectNode().put("session_id", id);
         store.complete(summary(id, "dev", SessionStatus.COMPLETED, "ALLOW"), rec);
-        assertThat(Files.exists(dir.resolve("sessions/2026/11/25/" + id + ".json"))).isTrue();
+        assertThat(Files.readAllLines(dir.resolve("sessions/2026/11/25/recordings.jsonl"))).hasSize(1);
         FileSessionStore reopened = FileSessionStore.open(dir);
         assertThat(reopened.summary(id).orElseThrow().status()).isEqualTo(SessionStatus.COMPLETED);
         assertThat(reopened.recording(id).orElseThrow().path("session_id").asText()).isEqualTo(id);

@@ -129,12 +129,30 @@ class GatewayEndToEndTest {
         return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    /** The session's recording on disk: its last line in the day files (a session may be recorded more than once). */
     static JsonNode recording(String sessionId) throws IOException {
+        List<Path> dayFiles;
         try (Stream<Path> files = Files.walk(data.resolve("sessions"))) {
-            Path f = files.filter(p -> p.getFileName().toString().equals(sessionId + ".json")).findFirst()
-                    .orElseThrow(() -> new AssertionError("no recording for " + sessionId));
-            return JSON.readTree(f.toFile());
+            dayFiles = files.filter(p -> p.getFileName().toString().equals("recordings.jsonl")).sorted().toList();
         }
+        JsonNode found = null;
+        for (Path day : dayFiles) {
+            for (String line : Files.readAllLines(day, StandardCharsets.UTF_8)) {
+                JsonNode rec;
+                try {
+                    rec = JSON.readTree(line);
+                } catch (com.fasterxml.jackson.core.JsonProcessingException beingWritten) {
+                    continue;
+                }
+                if (sessionId.equals(rec.path("session_id").asText())) {
+                    found = rec;
+                }
+            }
+        }
+        if (found == null) {
+            throw new AssertionError("no recording for " + sessionId);
+        }
+        return found;
     }
 
     static String allRecordedText() throws IOException {
