@@ -80,6 +80,13 @@ import java.util.stream.Stream;
  * no policy of the slice reads the context, or the context is a few scalars such as
  * {@code read_unmasked}'s direction (see {@link DecisionMemo}).
  *
+ * <p>Java evaluation: a call into Cedar costs about 40–70 µs whatever the slice (JSON both ways and
+ * JNI). So each policy is also compiled from its Cedar JSON form ({@link CompiledPolicy}) where it
+ * uses only the common subset of Cedar, and a slice whose policies all compile is evaluated in
+ * Java, in a few microseconds. Whatever Cedar would report as an error, and every value that is not
+ * modelled there, sends the request to Cedar with the same slice, so the decision, its reasons and
+ * its errors are always Cedar's; the differential tests compare the two paths.
+ *
  * <p>Native cache: an engine caches one set per distinct slice, plus a permits-only set where a
  * slice has both a permit and an approvable forbid (identical sets are shared). At most
  * {@value #MAX_RESOURCE_SLICES} resource slices are made per engine; the policies of further
@@ -146,6 +153,9 @@ public final class CedarPolicyEngine implements PolicyEngine {
     private final Map<PrincipalKey, Slice> principalSlices = new ConcurrentHashMap<>();
     private final java.util.concurrent.atomic.LongAdder cedarCalls = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder guardedEvaluations = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder compiledDecisions = new java.util.concurrent.atomic.LongAdder();
+    /** The addresses Cedar is known to parse (shared with the memo). */
+    private final CedarAddresses addresses;
 
     /**
      * How an engine speeds up decisions; no choice changes a decision.
@@ -158,15 +168,19 @@ public final class CedarPolicyEngine implements PolicyEngine {
      *                          principal slicing)
      */
     record Tuning(boolean slice, int maxResourceSlices, int memoCapacity, int maxPrincipalSlices,
-                  boolean promptGuards) {
+                  boolean promptGuards, boolean compiled) {
         /** What {@link CedarPolicyEngine#load} and the public {@link CedarPolicyEngine#fromSources} use. */
-        static final Tuning FAST = new Tuning(true, MAX_RESOURCE_SLICES, MEMO_CAPACITY, MAX_PRINCIPAL_SLICES, true);
-        /** Every policy for every request, nothing remembered: the reference for differential tests. */
-        static final Tuning REFERENCE = new Tuning(false, 0, 0, 0, false);
+        static final Tuning FAST = new Tuning(true, MAX_RESOURCE_SLICES, MEMO_CAPACITY, MAX_PRINCIPAL_SLICES, true,
+                true);
+        /** As {@link #FAST}, but every decision goes to Cedar (benchmarks compare the two). */
+        static final Tuning NATIVE = new Tuning(true, MAX_RESOURCE_SLICES, MEMO_CAPACITY, MAX_PRINCIPAL_SLICES, true,
+                false);
+        /** Every policy for every request, all of them in Cedar, nothing remembered: the reference for differential tests. */
+        static final Tuning REFERENCE = new Tuning(false, 0, 0, 0, false, false);
 
-        /** With prompt guards ({@link PromptLike}) as in {@link #FAST} when {@code slice} is on. */
+        /** With prompt guards ({@link PromptLike}) and compiled policies ({@link CompiledPolicy}) as in {@link #FAST} when {@code slice} is on. */
         Tuning(boolean slice, int maxResourceSlices, int memoCapacity, int maxPrincipalSlices) {
-            this(slice, maxResourceSlices, memoCapacity, maxPrincipalSlices, slice);
+            this(slice, maxResourceSlices, memoCapacity, maxPrincipalSlices, slice, slice);
         }
 
         Tuning {
@@ -212,10 +226,12 @@ public final class CedarPolicyEngine implements PolicyEngine {
      * @param byPrincipal  the policies whose principal scope names an entity, by that entity; empty
      *                     when principal slicing is off or no policy names one
      * @param unscoped     the ids of the policies whose principal scope names none
+     * @param compiled     the policies compiled for evaluation in Java, when every one of them compiles;
+     *                     otherwise null (Cedar evaluates the slice)
      */
     private record Slice(PolicySet policies, PolicySet permits, boolean readsContext,
                          Map<EntityUID, Set<String>> byPrincipal, Set<String> unscoped, Set<String> ids,
-                         Map<String, PromptLike> guards) {
+                         Map<String, PromptLike> guards, CompiledPolicy[] compiled) {
     }
 
     /**
@@ -242,15 +258,17 @@ public final class CedarPolicyEngine implements PolicyEngine {
         final Map<String, LoadedPolicy> loaded;
         final Set<String> contextReaders;
         final Map<String, PromptLike> guards;
+        final Map<String, CompiledPolicy> compiled;
         final int maxSlices;
         final Map<Set<String>, PolicySet> cachedSets = new ConcurrentHashMap<>();
 
         SliceFactory(Map<String, Policy> named, Map<String, LoadedPolicy> loaded, Set<String> contextReaders,
-                     Map<String, PromptLike> guards, int maxSlices) {
+                     Map<String, PromptLike> guards, Map<String, CompiledPolicy> compiled, int maxSlices) {
             this.named = named;
             this.loaded = loaded;
             this.contextReaders = contextReaders;
             this.guards = guards;
+            this.compiled = compiled;
             this.maxSlices = maxSlices;
         }
     }
@@ -263,7 +281,8 @@ public final class CedarPolicyEngine implements PolicyEngine {
 
     private CedarPolicyEngine(Map<Action, ActionSlices> slices, Map<String, LoadedPolicy> policies,
                               DecisionMemo memo, SliceFactory sliceFactory, Map<String, Policy> named,
-                              Set<String> promptReaders) {
+                              Set<String> promptReaders, CedarAddresses addresses) {
+        this.addresses = addresses;
         this.slices = slices;
         this.policies = policies;
         this.memo = memo;
@@ -338,8 +357,10 @@ public final class CedarPolicyEngine implements PolicyEngine {
         Set<String> contextReaders = new HashSet<>();
         Map<String, PromptLike> guards = new HashMap<>();
         Set<String> promptReaders = new HashSet<>();
+        Map<String, CompiledPolicy> compiled = new HashMap<>();
         named.forEach((id, policy) -> {
-            String est = tuning.slice() || tuning.memoCapacity() > 0 || tuning.promptGuards() ? est(policy) : null;
+            String est = tuning.slice() || tuning.memoCapacity() > 0 || tuning.promptGuards() || tuning.compiled()
+                    ? est(policy) : null;
             scopes.put(id, tuning.slice() ? PolicyScope.of(est) : PolicyScope.ANY);
             if (ContextUse.readsContext(est)) {
                 contextReaders.add(id);
@@ -351,19 +372,30 @@ public final class CedarPolicyEngine implements PolicyEngine {
             if (guard != null) {
                 guards.put(id, guard);
             }
+            CompiledPolicy c = tuning.compiled()
+                    ? CompiledPolicy.compile(id, loaded.get(id).effect() == Effect.FORBID, est) : null;
+            if (c != null) {
+                compiled.put(id, c);
+            }
         });
-        Map<Action, ActionSlices> slices = slices(named, loaded, scopes, contextReaders, Map.copyOf(guards), tuning);
-        DecisionMemo memo = tuning.memoCapacity() == 0 ? null : new DecisionMemo(tuning.memoCapacity());
+        // null: no slice is evaluated in Java (an empty slice would otherwise count as compiled)
+        Map<String, CompiledPolicy> compiledById = tuning.compiled() ? Map.copyOf(compiled) : null;
+        Map<Action, ActionSlices> slices = slices(named, loaded, scopes, contextReaders, Map.copyOf(guards),
+                compiledById, tuning);
+        CedarAddresses addresses = new CedarAddresses();
+        DecisionMemo memo = tuning.memoCapacity() == 0 ? null : new DecisionMemo(tuning.memoCapacity(), addresses);
         SliceFactory factory = tuning.maxPrincipalSlices() == 0 ? null
-                : new SliceFactory(named, loaded, contextReaders, Map.copyOf(guards), tuning.maxPrincipalSlices());
+                : new SliceFactory(named, loaded, contextReaders, Map.copyOf(guards), compiledById,
+                tuning.maxPrincipalSlices());
         return new CedarPolicyEngine(slices, Collections.unmodifiableMap(loaded), memo, factory,
-                Collections.unmodifiableMap(named), Set.copyOf(promptReaders));
+                Collections.unmodifiableMap(named), Set.copyOf(promptReaders), addresses);
     }
 
     /** The slices of every action; identical policy sets are cached once and shared. */
     private static Map<Action, ActionSlices> slices(Map<String, Policy> named, Map<String, LoadedPolicy> loaded,
                                                     Map<String, PolicyScope> scopes, Set<String> contextReaders,
-                                                    Map<String, PromptLike> guards, Tuning tuning) {
+                                                    Map<String, PromptLike> guards,
+                                                    Map<String, CompiledPolicy> compiled, Tuning tuning) {
         Map<String, EntityUID> principals = new HashMap<>();
         if (tuning.maxPrincipalSlices() > 0) {
             scopes.forEach((id, scope) -> {
@@ -398,11 +430,11 @@ public final class CedarPolicyEngine implements PolicyEngine {
             byResource.forEach((resource, ids) -> {
                 Set<String> withGeneral = new TreeSet<>(general);
                 withGeneral.addAll(ids);
-                resourceSlices.put(resource, slice(withGeneral, named, loaded, contextReaders, guards, cachedSets,
-                        tuning.slice(), principals));
+                resourceSlices.put(resource, slice(withGeneral, named, loaded, contextReaders, guards, compiled,
+                        cachedSets, tuning.slice(), principals));
             });
-            slices.put(action, new ActionSlices(slice(general, named, loaded, contextReaders, guards, cachedSets,
-                    tuning.slice(), principals), Map.copyOf(resourceSlices)));
+            slices.put(action, new ActionSlices(slice(general, named, loaded, contextReaders, guards, compiled,
+                    cachedSets, tuning.slice(), principals), Map.copyOf(resourceSlices)));
         }
         return Collections.unmodifiableMap(slices);
     }
@@ -418,6 +450,7 @@ public final class CedarPolicyEngine implements PolicyEngine {
 
     private static Slice slice(Set<String> ids, Map<String, Policy> named, Map<String, LoadedPolicy> loaded,
                                Set<String> contextReaders, Map<String, PromptLike> guards,
+                               Map<String, CompiledPolicy> compiled,
                                Map<Set<String>, PolicySet> cachedSets, boolean skipUnusedPermitSet,
                                Map<String, EntityUID> principals) {
         Map<EntityUID, Set<String>> byPrincipal = new HashMap<>();
@@ -449,10 +482,12 @@ public final class CedarPolicyEngine implements PolicyEngine {
                 sliceGuards.put(id, g);
             }
         }
+        CompiledPolicy[] compiledSlice = compiled != null && compiled.keySet().containsAll(ids)
+                ? ids.stream().map(compiled::get).toArray(CompiledPolicy[]::new) : null;
         return new Slice(cachedSet(ids, named, cachedSets),
                 permitSetUnused ? null : cachedSet(permits, named, cachedSets),
                 ids.stream().anyMatch(contextReaders::contains), Map.copyOf(frozen),
-                Collections.unmodifiableSet(unscoped), Set.copyOf(ids), Map.copyOf(sliceGuards));
+                Collections.unmodifiableSet(unscoped), Set.copyOf(ids), Map.copyOf(sliceGuards), compiledSlice);
     }
 
     /**
@@ -476,7 +511,8 @@ public final class CedarPolicyEngine implements PolicyEngine {
                     principalSlices.clear();
                     f.cachedSets.clear();
                 }
-                slice = slice(ids, f.named, f.loaded, f.contextReaders, f.guards, f.cachedSets, true, Map.of());
+                slice = slice(ids, f.named, f.loaded, f.contextReaders, f.guards, f.compiled, f.cachedSets, true,
+                        Map.of());
             }
         } catch (PolicyLoadException e) {
             return null;
@@ -619,6 +655,19 @@ public final class CedarPolicyEngine implements PolicyEngine {
         return idsOf(sliceFor(request, uid(request.resource())));
     }
 
+    /**
+     * How many policy evaluations this engine has run: its Cedar calls plus its decisions evaluated
+     * in Java. A remembered decision costs none.
+     */
+    public long evaluations() {
+        return cedarCalls() + compiledDecisions();
+    }
+
+    /** How many decisions were evaluated in Java, without calling Cedar ({@link CompiledPolicy}). */
+    public long compiledDecisions() {
+        return compiledDecisions.sum();
+    }
+
     /** How many decisions left unmatched prompt-guarded policies out of what Cedar evaluated. */
     long guardedEvaluations() {
         return guardedEvaluations.sum();
@@ -666,6 +715,14 @@ public final class CedarPolicyEngine implements PolicyEngine {
 
     private Decision evaluate(AuthzRequest request) {
         try {
+            EntityUID resource = uid(request.resource());
+            Slice slice = sliceFor(request, resource);
+            if (slice.compiled() != null) {
+                Decision decided = evaluateCompiled(request, slice.compiled());
+                if (decided != null) {
+                    return decided;
+                }
+            }
             Map<EntityUID, Entity> entities = new LinkedHashMap<>();
             Map<String, Value> context = record(request.context(), entities);
             Map<String, Value> resourceAttrs = record(request.resourceAttributes(), entities);
@@ -675,7 +732,6 @@ public final class CedarPolicyEngine implements PolicyEngine {
                 parents.add(groupUid);
                 entities.putIfAbsent(groupUid, new Entity(groupUid));
             }
-            EntityUID resource = uid(request.resource());
             entities.put(resource, new Entity(resource, resourceAttrs, Set.of()));
             EntityUID principal = uid(request.principal());
             // Put last: the principal with its parents wins over a bare reference to it (a Session owner).
@@ -684,7 +740,6 @@ public final class CedarPolicyEngine implements PolicyEngine {
             AuthorizationRequest query = new AuthorizationRequest(principal, ACTION_UIDS.get(request.action()), resource,
                     context);
             Set<Entity> entitySet = new HashSet<>(entities.values());
-            Slice slice = sliceFor(request, resource);
             PolicySet evaluated = slice.policies();
             if (!slice.guards().isEmpty() && request.context().get("prompt") instanceof String prompt
                     && PromptLike.wellFormed(prompt)) {
@@ -715,19 +770,58 @@ public final class CedarPolicyEngine implements PolicyEngine {
             }
             cedarCalls.increment();
             AuthorizationResponse response = ENGINE.isAuthorized(query, evaluated, entitySet);
-            boolean parsed = response.type == AuthorizationResponse.SuccessOrFailure.Success;
-            if (memo != null && !slice.readsContext() && parsed) {
+            if (response.type == AuthorizationResponse.SuccessOrFailure.Success) {
                 // Cedar parsed this context, so later contexts with the same addresses parse as well.
-                memo.acceptAddresses(request.context());
+                addresses.acceptAll(request.context());
             }
-            return interpret(response, query, entitySet, slice);
+            AuthorizationRequest asked = query;
+            return interpret(response, () -> permitted(asked, entitySet, slice));
         } catch (AuthException | RuntimeException e) {
             return engineFailure(e.getClass().getSimpleName() + ": " + e.getMessage());
         }
     }
 
-    private Decision interpret(AuthorizationResponse response, AuthorizationRequest query, Set<Entity> entities,
-                               Slice slice) throws AuthException {
+    /**
+     * The decision of {@code compiled} (a slice's policies) in Java, or null when one of them reaches
+     * something that Cedar must decide ({@link CompiledPolicy.Undecided}) or the request is not modelled.
+     */
+    private Decision evaluateCompiled(AuthzRequest request, CompiledPolicy[] compiled) throws AuthException {
+        CompiledPolicy.Request modelled = CompiledPolicy.Request.of(request, addresses);
+        if (modelled == null) {
+            return null;
+        }
+        Set<String> forbids = null;
+        Set<String> permits = null;
+        try {
+            for (CompiledPolicy policy : compiled) {
+                if (policy.satisfied(modelled)) {
+                    if (policy.forbid()) {
+                        forbids = forbids == null ? new TreeSet<>() : forbids;
+                        forbids.add(policy.id());
+                    } else {
+                        permits = permits == null ? new TreeSet<>() : permits;
+                        permits.add(policy.id());
+                    }
+                }
+            }
+        } catch (CompiledPolicy.Undecided e) {
+            return null;
+        }
+        compiledDecisions.increment();
+        // Cedar's rule: a satisfied forbid denies and is the reason; else a satisfied permit allows.
+        boolean allowed = forbids == null && permits != null;
+        Set<String> reasons = forbids != null ? forbids : permits == null ? Set.of() : permits;
+        boolean anyPermit = permits != null;
+        return interpret(allowed, reasons, List.of(), Set.of(), () -> anyPermit);
+    }
+
+    /** Whether some permit alone would allow the request: asked only when every deciding forbid is approvable. */
+    @FunctionalInterface
+    private interface PermitCheck {
+        boolean permitted() throws AuthException;
+    }
+
+    private Decision interpret(AuthorizationResponse response, PermitCheck permitCheck) throws AuthException {
         if (response.type != AuthorizationResponse.SuccessOrFailure.Success || response.success.isEmpty()) {
             String detail = response.errors.map(list -> list.stream().map(e -> e.message)
                     .collect(Collectors.joining("; "))).orElse("no detail");
@@ -744,11 +838,15 @@ public final class CedarPolicyEngine implements PolicyEngine {
                 unevaluatedForbids.add(error.getPolicyId());
             }
         }
-        Set<String> reasons = new TreeSet<>(success.getReason());
+        return interpret(success.isAllowed(), new TreeSet<>(success.getReason()), errors, unevaluatedForbids,
+                permitCheck);
+    }
 
+    private Decision interpret(boolean allowed, Set<String> reasons, List<String> errors,
+                               Set<String> unevaluatedForbids, PermitCheck permitCheck) throws AuthException {
         if (!unevaluatedForbids.isEmpty()) {
             Set<String> deciding = new TreeSet<>(unevaluatedForbids);
-            if (!success.isAllowed()) {
+            if (!allowed) {
                 deciding.addAll(reasons);
             }
             List<String> messages = new ArrayList<>();
@@ -761,7 +859,7 @@ public final class CedarPolicyEngine implements PolicyEngine {
             }
             return new Decision(Outcome.DENY, List.copyOf(deciding), messages, Set.of(), errors);
         }
-        if (success.isAllowed()) {
+        if (allowed) {
             return new Decision(Outcome.ALLOW, List.copyOf(reasons), List.of(), Set.of(), errors);
         }
         if (reasons.isEmpty()) {
@@ -771,7 +869,7 @@ public final class CedarPolicyEngine implements PolicyEngine {
         reasons.forEach(id -> messageOf(id).ifPresent(messages::add));
         boolean approvable = reasons.stream().map(policies::get).allMatch(p -> p != null && p.approvable());
         // Offering approval for a request that no permit would allow afterwards wastes the approver's time.
-        if (approvable && permitted(query, entities, slice)) {
+        if (approvable && permitCheck.permitted()) {
             Set<String> groups = reasons.stream().map(id -> policies.get(id).annotations().get(ANNOTATION_APPROVAL))
                     .collect(Collectors.toCollection(TreeSet::new));
             return new Decision(Outcome.APPROVAL, List.copyOf(reasons), messages, groups, errors);

@@ -20,7 +20,7 @@ import java.util.concurrent.atomic.LongAdder;
  *   {@code __entity} or {@code __extn} key, deep nesting), and entity references in it would add
  *   entities. So this key is used only for contexts of plain values nested at most
  *   {@value #MAX_DEPTH} levels, with no key starting with {@code __} or holding a surrogate, no
- *   entity reference, and only addresses that Cedar has already accepted ({@link #acceptAddresses}):
+ *   entity reference, and only addresses that Cedar is known to accept ({@link CedarAddresses}):
  *   parsing is deterministic.
  *   Two such requests with the same key give Cedar the same entities and the same policies, which
  *   evaluate the same.</li>
@@ -38,7 +38,6 @@ final class DecisionMemo {
     /** How many entries, and how long a string, a context kept in the key may have. */
     static final int MAX_KEYED_ENTRIES = 4;
     static final int MAX_KEYED_STRING = 128;
-    private static final int ADDRESS_CAPACITY = 4_096;
     private static final String RESERVED_PREFIX = "__";
 
     /**
@@ -52,14 +51,15 @@ final class DecisionMemo {
 
     private final int capacity;
     private final Map<Key, Decision> decisions = new ConcurrentHashMap<>();
-    private final Set<String> acceptedAddresses = ConcurrentHashMap.newKeySet();
+    private final CedarAddresses addresses;
     private final LongAdder hits = new LongAdder();
 
-    DecisionMemo(int capacity) {
+    DecisionMemo(int capacity, CedarAddresses addresses) {
         if (capacity < 1) {
             throw new IllegalArgumentException("capacity must be positive: " + capacity);
         }
         this.capacity = capacity;
+        this.addresses = java.util.Objects.requireNonNull(addresses, "addresses");
     }
 
     /**
@@ -103,11 +103,6 @@ final class DecisionMemo {
         decisions.put(key, decision);
     }
 
-    /** Records that Cedar parsed every address in {@code context}, so later contexts may carry them. */
-    void acceptAddresses(Map<String, Object> context) {
-        collectAddresses(context, 0);
-    }
-
     int size() {
         return decisions.size();
     }
@@ -124,7 +119,7 @@ final class DecisionMemo {
             return true;
         }
         if (value instanceof IpAddress ip) {
-            return ip.address() != null && acceptedAddresses.contains(ip.address());
+            return addresses.accepted(ip.address());
         }
         if (depth >= MAX_DEPTH) {
             return false;
@@ -157,19 +152,6 @@ final class DecisionMemo {
      */
     private static boolean plainName(String name) {
         return !name.startsWith(RESERVED_PREFIX) && name.chars().noneMatch(c -> Character.isSurrogate((char) c));
-    }
-
-    private void collectAddresses(Object value, int depth) {
-        if (value instanceof IpAddress ip && ip.address() != null) {
-            if (acceptedAddresses.size() >= ADDRESS_CAPACITY) {
-                acceptedAddresses.clear();
-            }
-            acceptedAddresses.add(ip.address());
-        } else if (depth < MAX_DEPTH && value instanceof Collection<?> items) {
-            items.forEach(item -> collectAddresses(item, depth + 1));
-        } else if (depth < MAX_DEPTH && value instanceof Map<?, ?> record) {
-            record.values().forEach(item -> collectAddresses(item, depth + 1));
-        }
     }
 
     /** An immutable copy of a context of a few short scalars, or null when it is anything else. */

@@ -53,42 +53,49 @@ final class PromptLike {
                     || !"context".equals(dot.path("left").path("Var").asText(null)) || dot.size() != 2) {
                 return null;
             }
-            JsonNode pattern = like.path("pattern");
-            if (!pattern.isArray()) {
-                return null;
-            }
-            List<String> segments = new ArrayList<>();
-            StringBuilder current = null;
-            boolean anchoredStart = true;
-            boolean anchoredEnd = true;
-            int index = 0;
-            for (JsonNode element : pattern) {
-                if (element.isTextual() && element.asText().equals("Wildcard")) {
-                    if (index == 0) {
-                        anchoredStart = false;
-                    }
-                    segments.add(current == null ? "" : current.toString());
-                    current = null;
-                    anchoredEnd = false;
-                } else if (element.isObject() && element.size() == 1 && element.path("Literal").isTextual()) {
-                    current = current == null ? new StringBuilder() : current;
-                    current.append(element.get("Literal").asText());
-                    anchoredEnd = true;
-                } else {
-                    return null;
-                }
-                index++;
-            }
-            segments.add(current == null ? "" : current.toString());
-            for (String s : segments) {
-                if (!wellFormed(s)) {
-                    return null;
-                }
-            }
-            return new PromptLike(List.copyOf(segments), anchoredStart, anchoredEnd);
+            return ofPattern(like.path("pattern"));
         } catch (java.io.IOException | RuntimeException e) {
             return null;
         }
+    }
+
+    /**
+     * The matcher of a {@code like} pattern in Cedar JSON form (an array of {@code "Wildcard"} and
+     * {@code {"Literal": "c"}}), or null when it is anything else or holds a lone surrogate.
+     */
+    static PromptLike ofPattern(JsonNode pattern) {
+        if (pattern == null || !pattern.isArray()) {
+            return null;
+        }
+        List<String> segments = new ArrayList<>();
+        StringBuilder current = null;
+        boolean anchoredStart = true;
+        boolean anchoredEnd = true;
+        int index = 0;
+        for (JsonNode element : pattern) {
+            if (element.isTextual() && element.asText().equals("Wildcard")) {
+                if (index == 0) {
+                    anchoredStart = false;
+                }
+                segments.add(current == null ? "" : current.toString());
+                current = null;
+                anchoredEnd = false;
+            } else if (element.isObject() && element.size() == 1 && element.path("Literal").isTextual()) {
+                current = current == null ? new StringBuilder() : current;
+                current.append(element.get("Literal").asText());
+                anchoredEnd = true;
+            } else {
+                return null;
+            }
+            index++;
+        }
+        segments.add(current == null ? "" : current.toString());
+        for (String s : segments) {
+            if (!wellFormed(s)) {
+                return null;
+            }
+        }
+        return new PromptLike(List.copyOf(segments), anchoredStart, anchoredEnd);
     }
 
     /**

@@ -21,9 +21,10 @@ import static org.assertj.core.api.Assertions.fail;
 
 /**
  * A hand-rolled property test: for random, schema-valid policy sets and random requests of every
- * action, the engine as shipped (sliced by action, resource and principal, decisions memoised)
- * decides exactly as the reference engine that gives Cedar every policy and remembers nothing. So
- * does an engine with tiny budgets (one resource slice, three memo entries, two principal slices),
+ * action, the engine as shipped (sliced by action, resource and principal, slices whose policies all
+ * compile evaluated in Java, decisions memoised) decides exactly as the reference engine that gives
+ * Cedar every policy and remembers nothing. So does the same engine with every slice left to Cedar
+ * (where prompt guards narrow what Cedar evaluates), and an engine with tiny budgets (one resource slice, three memo entries, two principal slices),
  * which keeps dropping and rebuilding what it remembers. Each set leaves the
  * context unread for some of invoke_model, use_tool and use_skill, and requests come again, alike
  * or with another context, so that remembered answers are compared too. Seeds are fixed, so a
@@ -98,7 +99,36 @@ class CedarPolicyEngineDifferentialTest {
             // Raises an overflow error for prompts only: errors on the memoised read_unmasked path.
             new Condition(Set.of("direction"),
                     r -> "if context.direction == \"prompt\" then 9223372036854775807 + 1 > 0 else true"),
-            new Condition(Set.of("group"), r -> "principal in context.group"));
+            new Condition(Set.of("group"), r -> "principal in context.group"),
+            // Shapes the compiled evaluator covers (CompiledPolicy), some of which it leaves to Cedar at run time.
+            new Condition(Set.of(), r -> "principal in [" + NS + "Group::\"" + pick(r, GROUPS) + "\", " + NS
+                    + "Group::\"" + pick(r, GROUPS) + "\"]"),
+            new Condition(Set.of(), r -> "action in [" + NS + "Action::\"" + pick(r, Action.values()).name() + "\", "
+                    + NS + "Action::\"" + pick(r, Action.values()).name() + "\"]"),
+            new Condition(Set.of(), r -> "principal is " + NS + "User in " + NS + "Group::\"" + pick(r, GROUPS) + "\""),
+            new Condition(Set.of(), r -> "{a: 1, b: \"x\"}" + pick(r, ".a == 1", ".b != \"x\"", " == {b: \"x\", a: 1}")),
+            new Condition(Set.of(), r -> "[1, 2, 2].containsAll([" + pick(r, "1", "2, 1", "3") + "]) " + pick(r, "&&", "||")
+                    + " [\"a\", \"b\"].isEmpty()"),
+            new Condition(Set.of(), r -> "resource is " + NS + "Session && resource has owner && resource.status == \""
+                    + pick(r, "PENDING_APPROVAL", "DONE") + "\""),
+            new Condition(Set.of(), r -> "principal is " + NS + "User && principal has email && principal.email like \"*@*\""),
+            new Condition(Set.of("max_tokens"), r -> "context.max_tokens - " + pick(r, "100", "1000") + " >= 0 && -context.max_tokens "
+                    + pick(r, "<=", "<", "!=") + " -500"),
+            new Condition(Set.of("max_tokens"), r -> "[0, 1, 500].contains(context.max_tokens)"),
+            new Condition(Set.of("max_tokens", "stream"),
+                    r -> "if context.stream then context.max_tokens > " + pick(r, "1", "1000") + " else context.max_tokens == 0"),
+            new Condition(Set.of("detections"), r -> "context.detections." + pick(r, "containsAny", "containsAll")
+                    + "([\"" + pick(r, DETECTIONS) + "\", \"" + pick(r, DETECTIONS) + "\"])"),
+            new Condition(Set.of("detections"), r -> "context.detections.isEmpty()"),
+            new Condition(Set.of("prompt"), r -> "context.prompt like \"" + pick(r, "", "*") + pick(r, WORDS) + "*"
+                    + pick(r, WORDS) + pick(r, "", "*") + "\""),
+            new Condition(Set.of("prompt"), r -> "context.prompt " + pick(r, "==", "!=") + " \"" + pick(r, WORDS) + "\""),
+            new Condition(Set.of("approval"), r -> "context has approval && context.approval has approver"),
+            // Left to Cedar at run time: an address compared, or put in a record that is compared.
+            new Condition(Set.of("source_ip"), r -> pick(r, "context.source_ip == context.source_ip",
+                    "{ip: context.source_ip} == {ip: context.source_ip}")),
+            new Condition(Set.of("estimated_input_tokens"),
+                    r -> "context.estimated_input_tokens * " + pick(r, "2", "4611686018427387904") + " > 1000"));
 
     @Test
     void decide_givesTheReferenceDecision_forRandomPoliciesAndRequestsOfEveryAction() {
@@ -114,6 +144,8 @@ class CedarPolicyEngineDifferentialTest {
         Map<Outcome, Integer> outcomes = new EnumMap<>(Outcome.class);
         int withErrors = 0;
         int narrowedByPrincipal = 0;
+        long compiledDecisions = 0;
+        long cedarDecisionsOfFast = 0;
         // GIVEN a random policy set per seed, WHEN both engines answer the same random requests, THEN they agree
         for (long seed = 1; seed <= POLICY_SETS; seed++) {
             if (seed % 10 == 0) {
@@ -137,6 +169,7 @@ class CedarPolicyEngineDifferentialTest {
             }
             CedarPolicyEngine fast = CedarPolicyEngine.fromSources(SCHEMA, files, CedarPolicyEngine.Tuning.FAST);
             CedarPolicyEngine tight = CedarPolicyEngine.fromSources(SCHEMA, files, TIGHT);
+            CedarPolicyEngine nativeOnly = CedarPolicyEngine.fromSources(SCHEMA, files, CedarPolicyEngine.Tuning.NATIVE);
             validSets++;
             for (Action action : Action.values()) {
                 List<AuthzRequest> asked = new ArrayList<>();
@@ -165,6 +198,12 @@ class CedarPolicyEngineDifferentialTest {
                                 + "\nexpected: " + expected + "\nactual:   " + tightDecision + "\npolicies:\n"
                                 + String.join("\n", files.values()));
                     }
+                    Decision nativeDecision = nativeOnly.decide(request);
+                    if (!comparable(nativeDecision).equals(comparable(expected))) {
+                        fail("seed " + seed + ": decisions differ with every slice in Cedar\nrequest:  " + request
+                                + "\nexpected: " + expected + "\nactual:   " + nativeDecision + "\npolicies:\n"
+                                + String.join("\n", files.values()));
+                    }
                     compared++;
                     if (fast.policyIdsFor(request).size() < fast.policyIdsFor(action, request.resource()).size()) {
                         narrowedByPrincipal++;
@@ -185,7 +224,11 @@ class CedarPolicyEngineDifferentialTest {
                 }
             }
             memoised += fast.memoisedDecisions();
-            guarded += fast.guardedEvaluations();
+            guarded += nativeOnly.guardedEvaluations();
+            compiledDecisions += fast.compiledDecisions();
+            cedarDecisionsOfFast += fast.cedarCalls();
+            assertThat(reference.compiledDecisions()).isZero();
+            assertThat(nativeOnly.compiledDecisions()).isZero();
             assertThat(reference.guardedEvaluations()).isZero();
             assertThat(reference.memoisedDecisions()).isZero();
             assertThat(reference.memoHits()).isZero();
@@ -198,7 +241,10 @@ class CedarPolicyEngineDifferentialTest {
         assertThat(outcomes.getOrDefault(Outcome.DENY, 0)).as("DENY").isGreaterThanOrEqualTo(200);
         assertThat(outcomes.getOrDefault(Outcome.APPROVAL, 0)).as("APPROVAL").isGreaterThanOrEqualTo(20);
         assertThat(withErrors).as("decisions with evaluation errors").isGreaterThanOrEqualTo(100);
-        // AND prompt guards left unmatched term policies out for many decisions
+        // AND most decisions were evaluated in Java, and Cedar still took those the compiled policies leave to it
+        assertThat(compiledDecisions).as("decisions of compiled policies").isGreaterThanOrEqualTo(compared / 2);
+        assertThat(cedarDecisionsOfFast).as("decisions left to Cedar").isGreaterThanOrEqualTo(300);
+        // AND prompt guards left unmatched term policies out for many decisions (where Cedar evaluates)
         assertThat(guarded).as("decisions with unmatched prompt-guarded policies left out").isGreaterThanOrEqualTo(40);
         // AND principal slicing gave Cedar fewer policies than the action/resource slice for many requests
         assertThat(narrowedByPrincipal).as("decisions on a narrower principal slice").isGreaterThanOrEqualTo(1_000);

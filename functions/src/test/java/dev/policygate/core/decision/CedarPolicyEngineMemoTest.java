@@ -89,11 +89,11 @@ class CedarPolicyEngineMemoTest {
 
         // WHEN the same user asks for the same tools with different contexts
         List<AuthzRequest> requests = List.of(
-                useTool(Set.of("developers"), "get_weather", toolContext(Set.of(), "10.0.0.1")),
-                useTool(Set.of("developers"), "get_weather", toolContext(Set.of(), "10.0.0.1")),
-                useTool(Set.of("developers"), "get_weather", toolContext(Set.of("pii:EMAIL"), "10.0.0.1")),
-                useTool(Set.of("developers"), "tool-1", toolContext(Set.of(), "10.0.0.1")),
-                useTool(Set.of("developers"), "tool-1", toolContext(Set.of("secret:PRIVATE_KEY"), "10.0.0.1")));
+                useTool(Set.of("developers"), "get_weather", toolContext(Set.of(), "2001:db8::1")),
+                useTool(Set.of("developers"), "get_weather", toolContext(Set.of(), "2001:db8::1")),
+                useTool(Set.of("developers"), "get_weather", toolContext(Set.of("pii:EMAIL"), "2001:db8::1")),
+                useTool(Set.of("developers"), "tool-1", toolContext(Set.of(), "2001:db8::1")),
+                useTool(Set.of("developers"), "tool-1", toolContext(Set.of("secret:PRIVATE_KEY"), "2001:db8::1")));
         List<Decision> decisions = new ArrayList<>();
         requests.forEach(request -> decisions.add(engine.decide(request)));
 
@@ -114,10 +114,10 @@ class CedarPolicyEngineMemoTest {
         assertThat(engine.contextReadFor(Action.use_tool, EntityRef.tool("get_weather"))).isTrue();
 
         // WHEN the same user asks for the same tool, first with a harmless context, then with a secret
-        Decision clean = engine.decide(useTool(Set.of("developers"), "get_weather", toolContext(Set.of(), "10.0.0.1")));
-        Decision again = engine.decide(useTool(Set.of("developers"), "get_weather", toolContext(Set.of(), "10.0.0.1")));
+        Decision clean = engine.decide(useTool(Set.of("developers"), "get_weather", toolContext(Set.of(), "2001:db8::1")));
+        Decision again = engine.decide(useTool(Set.of("developers"), "get_weather", toolContext(Set.of(), "2001:db8::1")));
         Decision secret = engine.decide(useTool(Set.of("developers"), "get_weather",
-                toolContext(Set.of("secret:PRIVATE_KEY"), "10.0.0.1")));
+                toolContext(Set.of("secret:PRIVATE_KEY"), "2001:db8::1")));
 
         // THEN each is evaluated, so the context decides
         assertThat(clean.outcome()).isEqualTo(Outcome.ALLOW);
@@ -133,7 +133,7 @@ class CedarPolicyEngineMemoTest {
         CedarPolicyEngine engine = engine(DEVELOPERS, BASH);
         assertThat(engine.contextReadFor(Action.use_tool, EntityRef.tool("get_weather"))).isFalse();
         assertThat(engine.contextReadFor(Action.use_tool, EntityRef.tool("bash"))).isTrue();
-        Map<String, Object> context = toolContext(Set.of(), "10.0.0.1");
+        Map<String, Object> context = toolContext(Set.of(), "2001:db8::1");
 
         // WHEN bash and another tool are each asked three times
         for (int i = 0; i < 3; i++) {
@@ -143,18 +143,19 @@ class CedarPolicyEngineMemoTest {
                     .isEqualTo(Outcome.ALLOW);
         }
 
-        // THEN only the other tool is remembered; an approved bash call is still evaluated on its context
+        // THEN only the other tool is remembered (the first bash call proved the address, so from its first
+        // call on); an approved bash call is still evaluated on its context
         assertThat(engine.memoisedDecisions()).isEqualTo(1);
-        assertThat(engine.memoHits()).isEqualTo(1);
+        assertThat(engine.memoHits()).isEqualTo(2);
         assertThat(engine.decide(useTool(Set.of("developers"), "bash",
-                Contexts.useItem("claude-sonnet-4-5", Set.of(), false, true, "carol", "10.0.0.1"))).outcome())
+                Contexts.useItem("claude-sonnet-4-5", Set.of(), false, true, "carol", "2001:db8::1"))).outcome())
                 .isEqualTo(Outcome.ALLOW);
     }
 
     @Test
     void decide_keepsPrincipalsGroupsActionsAndResourcesApart() {
         CedarPolicyEngine engine = engine(DEVELOPERS, NO_TOOL_ONE);
-        Map<String, Object> context = toolContext(Set.of(), "10.0.0.1");
+        Map<String, Object> context = toolContext(Set.of(), "2001:db8::1");
         engine.decide(useTool(Set.of("developers"), "get_weather", context));
 
         for (int i = 0; i < 2; i++) {
@@ -179,7 +180,7 @@ class CedarPolicyEngineMemoTest {
 
         // WHEN one address comes three times
         for (int i = 0; i < 3; i++) {
-            engine.decide(useTool(Set.of("developers"), "get_weather", toolContext(Set.of(), "192.0.2.7")));
+            engine.decide(useTool(Set.of("developers"), "get_weather", toolContext(Set.of(), "2001:db8::7")));
         }
 
         // THEN the first call proves that Cedar parses it, the second is remembered, the third answered from memory
@@ -192,7 +193,7 @@ class CedarPolicyEngineMemoTest {
         // GIVEN a remembered ALLOW for a context-free slice
         CedarPolicyEngine engine = engine(DEVELOPERS);
         CedarPolicyEngine reference = engine(CedarPolicyEngine.Tuning.REFERENCE, DEVELOPERS);
-        Map<String, Object> good = toolContext(Set.of(), "10.0.0.1");
+        Map<String, Object> good = toolContext(Set.of(), "2001:db8::1");
         for (int i = 0; i < 3; i++) {
             engine.decide(useTool(Set.of("developers"), "get_weather", good));
         }
@@ -221,7 +222,7 @@ class CedarPolicyEngineMemoTest {
         // AND contexts that Cedar accepts but the memo does not vouch for are evaluated too
         engine.decide(useTool(Set.of("developers"), "get_weather", with(good, "who", EntityRef.user("bob"))));
         engine.decide(useTool(Set.of("developers"), "get_weather", with(good, "__extn", "x")));
-        engine.decide(useTool(Set.of("developers"), "get_weather", toolContext(Set.of(), "10.0.0.2")));
+        engine.decide(useTool(Set.of("developers"), "get_weather", toolContext(Set.of(), "2001:db8::2")));
         assertThat(engine.memoHits()).isEqualTo(1);
     }
 
@@ -317,7 +318,7 @@ class CedarPolicyEngineMemoTest {
 
     @Test
     void memo_forgetsEverything_whenFull() {
-        DecisionMemo memo = new DecisionMemo(2);
+        DecisionMemo memo = new DecisionMemo(2, new CedarAddresses());
         Decision allow = new Decision(Outcome.ALLOW, List.of("p"), List.of(), Set.of(), List.of());
         for (String user : List.of("a", "b", "c")) {
             memo.put(memo.keyOf(readUnmasked(user, "EMAIL", Map.of(), Contexts.readUnmasked("reply")), true), allow);
@@ -333,7 +334,7 @@ class CedarPolicyEngineMemoTest {
         CedarPolicyEngine engine = engine(CedarPolicyEngine.Tuning.REFERENCE, PII_READERS, DEVELOPERS);
 
         engine.decide(readUnmasked("alice", "EMAIL", Map.of(), Contexts.readUnmasked("reply")));
-        engine.decide(useTool(Set.of("developers"), "get_weather", toolContext(Set.of(), "10.0.0.1")));
+        engine.decide(useTool(Set.of("developers"), "get_weather", toolContext(Set.of(), "2001:db8::1")));
 
         assertThat(engine.memoisedDecisions()).isZero();
         assertThat(engine.memoHits()).isZero();
@@ -346,7 +347,7 @@ class CedarPolicyEngineMemoTest {
         List<AuthzRequest> requests = new ArrayList<>();
         for (String tool : List.of("get_weather", "tool-1")) {
             for (Set<String> groups : List.of(Set.of("developers"), Set.of("developers", "admins"), Set.<String>of())) {
-                requests.add(useTool(groups, tool, toolContext(Set.of(), "10.0.0.1")));
+                requests.add(useTool(groups, tool, toolContext(Set.of(), "2001:db8::1")));
             }
         }
         ExecutorService pool = Executors.newFixedThreadPool(4);
