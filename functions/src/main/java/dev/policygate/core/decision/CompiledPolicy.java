@@ -25,9 +25,10 @@ import java.util.regex.Pattern;
  * conditions built from literals, the four variables, {@code && || ! if-then-else}, {@code == !=},
  * {@code < <= > >=}, {@code + - *} and negation on longs, {@code in}, {@code is}, {@code has},
  * attribute access, {@code like}, set and record literals, {@code contains}, {@code containsAll},
- * {@code containsAny} and {@code isEmpty}. A policy using anything else (extension functions such
- * as {@code ip()} or {@code decimal()}, tags, template slots) does not compile, and the engine
- * gives its slices to Cedar. Evaluation follows Cedar's order (scope, then each condition in
+ * {@code containsAny} and {@code isEmpty}, and the {@code ipaddr} functions on IPv4 ({@code ip("...")}
+ * of a literal, {@code isInRange}, {@code isIpv4}, {@code isIpv6}, {@code isLoopback},
+ * {@code isMulticast}). A policy using anything else ({@code decimal()}, {@code datetime()}, tags,
+ * template slots) does not compile, and the engine gives its slices to Cedar. Evaluation follows Cedar's order (scope, then each condition in
  * source order, {@code unless} negated, left to right, short-circuiting {@code &&}, {@code ||} and
  * {@code if}), and it never produces an error of its own: wherever Cedar would raise one (a type
  * mismatch, a missing attribute, an overflow, an entity with no data), and wherever a value's
@@ -66,8 +67,77 @@ final class CompiledPolicy {
     record Ent(String type, String id) {
     }
 
-    /** An IP address value: carried, but never compared or collected here (Cedar's equality on it is not modelled). */
-    record Ip(String address) {
+    /**
+     * An IP address value. Only IPv4 in its canonical text is modelled ({@code v4} is the address,
+     * {@code subnet} the prefix length); any other text Cedar has accepted is carried with
+     * {@code v4 == -1}, and every operation on it is left to Cedar. Equality and set membership are
+     * never decided here (Cedar compares the parsed address and prefix, not the text).
+     */
+    record Ip(String address, long v4, int subnet) {
+        /** The value of an accepted address text from a request. */
+        static Ip of(String address) {
+            return CedarAddresses.canonicalIpv4(address) ? new Ip(address, ipv4(address), 32) : new Ip(address, -1, -1);
+        }
+
+        /** The value of {@code ip("...")} when its text is a canonical IPv4 address, optionally with {@code /0}–{@code /32}; else null. */
+        static Ip literal(String text) {
+            int slash = text.indexOf('/');
+            String address = slash < 0 ? text : text.substring(0, slash);
+            if (!CedarAddresses.canonicalIpv4(address)) {
+                return null;
+            }
+            int subnet = 32;
+            if (slash >= 0) {
+                String prefix = text.substring(slash + 1);
+                boolean digits = prefix.length() >= 1 && prefix.length() <= 2 && prefix.chars().allMatch(Character::isDigit)
+                        && prefix.chars().allMatch(c -> c < 128) && !(prefix.length() == 2 && prefix.charAt(0) == '0');
+                if (!digits || Integer.parseInt(prefix) > 32) {
+                    return null;
+                }
+                subnet = Integer.parseInt(prefix);
+            }
+            return new Ip(text, ipv4(address), subnet);
+        }
+
+        private static long ipv4(String canonical) {
+            long value = 0;
+            for (String octet : canonical.split("\\.")) {
+                value = value << 8 | Integer.parseInt(octet);
+            }
+            return value;
+        }
+
+        private long modelled() {
+            if (v4 < 0) {
+                throw Undecided.INSTANCE;
+            }
+            return v4;
+        }
+
+        /** Cedar's isInRange for two IPv4 values: this range lies within {@code other}'s. */
+        boolean inRange(Ip other) {
+            long self = modelled();
+            long parent = other.modelled();
+            return (parent & netmask(other.subnet)) <= (self & netmask(subnet))
+                    && (self | hostmask(subnet)) <= (parent | hostmask(other.subnet));
+        }
+
+        boolean loopback() {
+            // as Cedar 4.10 answers (the differential test holds it to that): the whole range must be loopback
+            return modelled() >>> 24 == 127 && subnet >= 8;
+        }
+
+        boolean multicast() {
+            return modelled() >>> 28 == 0xE && subnet >= 4;
+        }
+
+        private static long netmask(int subnet) {
+            return subnet == 0 ? 0 : 0xFFFF_FFFFL << (32 - subnet) & 0xFFFF_FFFFL;
+        }
+
+        private static long hostmask(int subnet) {
+            return subnet == 32 ? 0 : 0xFFFF_FFFFL >>> subnet;
+        }
     }
 
     /** One request as Cedar would see it. */
@@ -167,7 +237,7 @@ final class CompiledPolicy {
                 if (inSet || !addresses.accepted(ip.address())) {
                     throw Undecided.INSTANCE;
                 }
-                return new Ip(ip.address());
+                return Ip.of(ip.address());
             }
             if (depth >= MAX_VALUE_DEPTH) {
                 throw Undecided.INSTANCE;
@@ -459,8 +529,23 @@ final class CompiledPolicy {
                 }
                 return new RecordLiteral(fields);
             }
+            case "ip": {
+                // only a literal text, parsed here: ip(context.x) or another family stays with Cedar
+                JsonNode text = arg.isArray() && arg.size() == 1 ? arg.get(0).get("Value") : null;
+                Ip ip = text != null && text.isTextual() && arg.get(0).size() == 1 ? Ip.literal(text.asText()) : null;
+                return ip == null ? null : new Literal(ip);
+            }
+            case "isInRange", "isIpv4", "isIpv6", "isLoopback", "isMulticast": {
+                int arity = op.equals("isInRange") ? 2 : 1;
+                if (!arg.isArray() || arg.size() != arity) {
+                    return null;
+                }
+                Expr first = expr(arg.get(0), d);
+                Expr second = arity == 2 ? expr(arg.get(1), d) : null;
+                return first == null || arity == 2 && second == null ? null : new IpMethod(op, first, second);
+            }
             default:
-                // Slot, Unknown, getTag, hasTag, extension functions
+                // Slot, Unknown, getTag, hasTag, decimal and datetime functions
                 return null;
         }
     }
@@ -869,6 +954,38 @@ final class CompiledPolicy {
                 set.add(value);
             }
             return set;
+        }
+    }
+
+    private static final class IpMethod extends Expr {
+        private final String method;
+        private final Expr first;
+        private final Expr second;
+
+        IpMethod(String method, Expr first, Expr second) {
+            this.method = method;
+            this.first = first;
+            this.second = second;
+        }
+
+        @Override
+        Object eval(Request request) {
+            Ip ip = ip(first.eval(request));
+            return switch (method) {
+                case "isInRange" -> ip.inRange(ip(second.eval(request)));
+                // modelled() throws for anything but a modelled IPv4 value
+                case "isIpv4" -> ip.modelled() >= 0;
+                case "isIpv6" -> ip.modelled() < 0;
+                case "isLoopback" -> ip.loopback();
+                default -> ip.multicast();
+            };
+        }
+
+        private static Ip ip(Object value) {
+            if (value instanceof Ip ip) {
+                return ip;
+            }
+            throw Undecided.INSTANCE;
         }
     }
 

@@ -74,7 +74,17 @@ class CompiledPolicyDifferentialTest {
             "context.max_tokens > 500 || 9223372036854775807 + context.max_tokens > 0",
             "context.source_ip == context.source_ip", "{ip: context.source_ip} == {ip: context.source_ip}",
             // not compiled at all: the slice stays with Cedar
-            "context.source_ip.isInRange(ip(\"10.0.0.0/8\"))");
+            "context.source_ip.isInRange(ip(\"2001:db8::/32\"))", "ip(\"::1\").isLoopback()");
+
+    /** Shapes on addresses: Java decides the IPv4 requests, Cedar the IPv6 ones. */
+    private static final List<String> ADDRESS_SHAPES = List.of(
+            "context.source_ip.isInRange(ip(\"10.0.0.0/8\"))", "context.source_ip.isInRange(ip(\"10.1.2.3\"))",
+            "context.source_ip.isInRange(ip(\"0.0.0.0/0\"))", "context.source_ip.isInRange(ip(\"192.0.2.0/31\"))",
+            "context.source_ip.isInRange(ip(\"10.1.2.4/30\"))", "ip(\"10.1.0.0/16\").isInRange(context.source_ip)",
+            "ip(\"10.1.2.3/32\").isInRange(context.source_ip)", "context.source_ip.isLoopback()",
+            "context.source_ip.isMulticast()", "context.source_ip.isIpv4()", "context.source_ip.isIpv6()",
+            "ip(\"224.0.0.0/3\").isMulticast()", "ip(\"224.0.0.0/4\").isMulticast()",
+            "ip(\"127.1.0.0/4\").isLoopback()", "ip(\"127.1.0.0/7\").isLoopback()", "ip(\"127.1.0.0/8\").isLoopback()");
 
     @Test
     void decide_matchesCedar_forEveryCompiledOperatorAtItsBoundaries() {
@@ -82,7 +92,9 @@ class CompiledPolicyDifferentialTest {
         List<String> invalid = new ArrayList<>();
         List<String> notInJava = new ArrayList<>();
         long leftToCedar = 0;
-        for (String shape : concat(SHAPES, LEFT_TO_CEDAR)) {
+        long addressInJava = 0;
+        long addressDecisions = 0;
+        for (String shape : concat(concat(SHAPES, LEFT_TO_CEDAR), ADDRESS_SHAPES)) {
             // GIVEN a permit and a forbid with the shape, in the shipped engine and in the reference
             Map<String, String> files = Map.of("p.cedar",
                     "@id(\"permit\") permit (principal, action == " + NS + "Action::\"invoke_model\", resource) when { "
@@ -115,11 +127,16 @@ class CompiledPolicyDifferentialTest {
                 notInJava.add(shape + ": " + fast.compiledDecisions() + " in Java, " + fast.cedarCalls() + " in Cedar");
             }
             leftToCedar += LEFT_TO_CEDAR.contains(shape) ? fast.cedarCalls() : 0;
+            if (ADDRESS_SHAPES.contains(shape)) {
+                addressInJava += fast.compiledDecisions();
+                addressDecisions += fast.evaluations();
+            }
         }
         assertThat(invalid).as("every shape is a valid policy").isEmpty();
         // AND Java decided every request of the compiled shapes (bar a remembered answer), and Cedar the rest
         assertThat(notInJava).as("shapes that reached Cedar").isEmpty();
         assertThat(leftToCedar).as("decisions left to Cedar").isGreaterThanOrEqualTo(LEFT_TO_CEDAR.size() * 20L);
+        assertThat(addressInJava).as("address decisions in Java (IPv4)").isGreaterThanOrEqualTo(addressDecisions / 2);
     }
 
     private static List<String> concat(List<String> a, List<String> b) {
@@ -130,10 +147,10 @@ class CompiledPolicyDifferentialTest {
 
     @Test
     void compile_leavesToCedar_whatItDoesNotModel() {
-        // GIVEN policies using an extension function, a tag and a record literal with a reserved key
+        // GIVEN policies using the decimal extension, a template slot and an extension value literal
         String est = "{\"effect\":\"permit\",\"principal\":{\"op\":\"All\"},\"action\":{\"op\":\"All\"},"
-                + "\"resource\":{\"op\":\"All\"},\"conditions\":[{\"kind\":\"when\",\"body\":{\"isInRange\":"
-                + "[{\"Var\":\"context\"},{\"ip\":[{\"Value\":\"10.0.0.0/8\"}]}]}}]}";
+                + "\"resource\":{\"op\":\"All\"},\"conditions\":[{\"kind\":\"when\",\"body\":{\"lessThan\":"
+                + "[{\"decimal\":[{\"Value\":\"1.0\"}]},{\"decimal\":[{\"Value\":\"2.0\"}]}]}}]}";
         String slot = "{\"effect\":\"permit\",\"principal\":{\"op\":\"==\",\"slot\":\"?principal\"},"
                 + "\"action\":{\"op\":\"All\"},\"resource\":{\"op\":\"All\"},\"conditions\":[]}";
         String extn = "{\"effect\":\"permit\",\"principal\":{\"op\":\"All\"},\"action\":{\"op\":\"All\"},"
@@ -168,7 +185,8 @@ class CompiledPolicyDifferentialTest {
         Set<String> tools = random.nextBoolean() ? Set.of("t0") : random.nextBoolean() ? Set.of() : Set.of("t0", "t2");
         Map<String, Object> context = Contexts.invokeModel(prompt, detections, maxTokens, random.nextBoolean(),
                 pick(random, 0, 100, 101, 5_000), random.nextInt(3) == 0, random.nextBoolean() ? null : pick(random, "u0", "u1"),
-                pick(random, "10.1.2.3", "192.0.2.1", "2001:db8::1"), pick(random, "messages", "count_tokens"),
+                pick(random, "10.1.2.3", "192.0.2.1", "2001:db8::1", "127.0.0.1",
+                        "224.0.0.1", "239.255.255.255", "10.1.2.7", "11.0.0.0", "0.0.0.0", "255.255.255.255"), pick(random, "messages", "count_tokens"),
                 tools, random.nextBoolean() ? Set.of("t0") : Set.of(), Set.of());
         return new AuthzRequest(EntityRef.user(pick(random, "u0", "u1")), parents, Action.invoke_model,
                 EntityRef.model(pick(random, "m0", "m1")), Map.of(), context);
