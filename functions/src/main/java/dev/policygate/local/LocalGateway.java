@@ -188,13 +188,14 @@ public final class LocalGateway implements AutoCloseable {
     private static ClaudeUpstream upstream(Options o) {
         String key = o.upstreamApiKey();
         if (o.upstreamUrl() != null) {
-            // Jetty's client locally (measured faster at every concurrency); -Dpolicygate.upstream.client=jdk reverts
+            // Apache's blocking client locally (measured fastest); -Dpolicygate.upstream.client=jetty|jdk switches
             return new HttpClaudeUpstream(o.upstreamUrl(), () -> key, Duration.ofSeconds(5), Duration.ofMinutes(10),
-                    o.upstreamIdleTimeout(), HttpClaudeUpstream.useJetty("jetty"));
+                    o.upstreamIdleTimeout(), HttpClaudeUpstream.Client.chosen(HttpClaudeUpstream.Client.APACHE));
         }
         if (key != null && !key.isBlank()) {
             return new HttpClaudeUpstream(URI.create("https://api.anthropic.com"), () -> key, Duration.ofSeconds(5),
-                    Duration.ofMinutes(10), o.upstreamIdleTimeout(), HttpClaudeUpstream.useJetty("jetty"));
+                    Duration.ofMinutes(10), o.upstreamIdleTimeout(),
+                    HttpClaudeUpstream.Client.chosen(HttpClaudeUpstream.Client.APACHE));
         }
         return new EchoUpstream();
     }

@@ -48,7 +48,12 @@ class FaultInjectionTest {
     private HardeningGateways gateway(URI upstream, Duration headerTimeout, Duration idle) {
         return new HardeningGateways(DEV, GatewayConfig.defaults("http://127.0.0.1:1"),
                 new HttpClaudeUpstream(upstream, () -> LoopbackClaude.UPSTREAM_KEY, Duration.ofSeconds(1), headerTimeout,
-                        idle), Duration.ofMinutes(5));
+                        idle, client()), Duration.ofMinutes(5));
+    }
+
+    /** The HTTP client under test: the JDK's (Lambda's); {@link ApacheFaultInjectionTest} runs the same faults on the local default. */
+    HttpClaudeUpstream.Client client() {
+        return HttpClaudeUpstream.Client.JDK;
     }
 
     @AfterEach

@@ -19,18 +19,57 @@ import java.util.function.Supplier;
  * authenticated with the gateway's own key. The key comes from a supplier so that it can
  * rotate, and it is never logged or returned.
  *
- * <p>The HTTP/1.1 client is the JDK's. With the system property {@value #CLIENT_PROPERTY}{@code =jetty}
- * the local jar (which carries Jetty; the Lambda jar does not) uses Jetty's instead: a lower
- * streaming time to first event in bench runs, but Jetty reads a connection reset in a body
- * delimited by the connection's end as a normal end, so such a cut is caught only by the
- * SSE/JSON framing (the upstream error is then "ended before message_stop", not "failed").
+ * <p>The HTTP/1.1 client ({@link Client}) is the JDK's in Lambda. The local jar also carries
+ * Apache HttpClient 5 (its default: blocking reads and writes on the request thread, no hand-off
+ * to a selector thread, the fastest in bench runs) and Jetty's client; the system property
+ * {@value #CLIENT_PROPERTY} ({@code apache}, {@code jetty} or {@code jdk}) chooses. Jetty reads a
+ * connection reset in a body delimited by the connection's end as a normal end, so with it such a
+ * cut is caught only by the SSE/JSON framing (the upstream error is then "ended before
+ * message_stop", not "failed").
  */
 public final class HttpClaudeUpstream implements ClaudeUpstream {
-    /** System property choosing the HTTP client: {@code jetty} or {@code jdk}. */
+    /** System property choosing the HTTP client: {@code apache}, {@code jetty} or {@code jdk}. */
     public static final String CLIENT_PROPERTY = "policygate.upstream.client";
+
+    /** The HTTP clients a jar may carry. */
+    public enum Client {
+        /** The JDK's {@code HttpClient}: in every jar. */
+        JDK("java.net.http.HttpClient"),
+        /** Jetty's client: in the local jar only. */
+        JETTY("org.eclipse.jetty.client.HttpClient"),
+        /** Apache HttpClient 5, classic: in the local jar only. */
+        APACHE("org.apache.hc.client5.http.impl.classic.CloseableHttpClient");
+
+        private final String probe;
+
+        Client(String probe) {
+            this.probe = probe;
+        }
+
+        /** The client {@value #CLIENT_PROPERTY} names, else {@code fallback}; fails when this jar does not carry it. */
+        public static Client chosen(Client fallback) {
+            String name = System.getProperty(CLIENT_PROPERTY);
+            Client client = fallback;
+            if (name != null) {
+                try {
+                    client = valueOf(name.trim().toUpperCase(java.util.Locale.ROOT));
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalStateException(CLIENT_PROPERTY + " must be apache, jetty or jdk, not: " + name);
+                }
+            }
+            try {
+                Class.forName(client.probe, false, HttpClaudeUpstream.class.getClassLoader());
+            } catch (ClassNotFoundException | LinkageError e) {
+                throw new IllegalStateException(CLIENT_PROPERTY + "=" + client.name().toLowerCase(java.util.Locale.ROOT)
+                        + ", but this jar does not carry that client");
+            }
+            return client;
+        }
+    }
     private final URI baseUrl;
     private final Supplier<String> apiKey;
     private final UpstreamTransport transport;
+    private final Client client;
     private final Duration timeout;
     private final Duration idleTimeout;
     private static final ScheduledExecutorService WATCHDOG = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -45,15 +84,12 @@ public final class HttpClaudeUpstream implements ClaudeUpstream {
      */
     public HttpClaudeUpstream(URI baseUrl, Supplier<String> apiKey, Duration connectTimeout, Duration timeout,
                               Duration idleTimeout) {
-        this(baseUrl, apiKey, connectTimeout, timeout, idleTimeout, useJetty());
+        this(baseUrl, apiKey, connectTimeout, timeout, idleTimeout, Client.chosen(Client.JDK));
     }
 
-    /**
-     * @param jetty Jetty's HTTP client (the local server's default: faster under concurrency) rather
-     *              than the JDK's (Lambda, where Jetty is not in the jar)
-     */
+    /** @param client the HTTP client to carry the calls (see {@link Client#chosen}) */
     public HttpClaudeUpstream(URI baseUrl, Supplier<String> apiKey, Duration connectTimeout, Duration timeout,
-                              Duration idleTimeout, boolean jetty) {
+                              Duration idleTimeout, Client client) {
         String scheme = Objects.requireNonNull(baseUrl, "baseUrl").getScheme();
         if (!"https".equals(scheme) && !"http".equals(scheme)) {
             throw new IllegalArgumentException("upstream URL must be http or https: " + baseUrl);
@@ -62,30 +98,17 @@ public final class HttpClaudeUpstream implements ClaudeUpstream {
         this.apiKey = apiKey;
         this.timeout = timeout;
         this.idleTimeout = idleTimeout;
-        this.transport = jetty ? new JettyUpstreamTransport(connectTimeout) : new JdkUpstreamTransport(connectTimeout);
+        this.transport = switch (Objects.requireNonNull(client, "client")) {
+            case JDK -> new JdkUpstreamTransport(connectTimeout);
+            case JETTY -> new JettyUpstreamTransport(connectTimeout);
+            case APACHE -> new ApacheUpstreamTransport(connectTimeout);
+        };
+        this.client = client;
     }
 
-    private static boolean useJetty() {
-        return useJetty("jdk");
-    }
-
-    /** The client {@value #CLIENT_PROPERTY} chooses ({@code jdk} or {@code jetty}), else {@code fallback}. */
-    public static boolean useJetty(String fallback) {
-        String chosen = System.getProperty(CLIENT_PROPERTY, fallback);
-        if (!"jetty".equals(chosen)) {
-            return false;
-        }
-        try {
-            Class.forName("org.eclipse.jetty.client.HttpClient", false, HttpClaudeUpstream.class.getClassLoader());
-            return true;
-        } catch (ClassNotFoundException | LinkageError e) {
-            throw new IllegalStateException(CLIENT_PROPERTY + "=jetty, but this jar carries no Jetty client");
-        }
-    }
-
-    /** Which HTTP client carries the calls: {@code jetty} or {@code jdk}. */
-    public String client() {
-        return transport instanceof JettyUpstreamTransport ? "jetty" : "jdk";
+    /** Which HTTP client carries the calls. */
+    public Client client() {
+        return client;
     }
 
     @Override
