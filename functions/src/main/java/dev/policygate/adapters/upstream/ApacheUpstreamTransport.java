@@ -30,10 +30,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -44,7 +40,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>Behaviour kept from the other transports: no redirects, retries, cookies, authentication
  * handling, content decoding or client banner; an upstream 401 or 407 is an answer to relay. The
- * status and headers must arrive within the header wait (a timer aborts the exchange otherwise);
+ * status and headers must arrive within the header wait ({@link UpstreamWatchdog} aborts the exchange otherwise);
  * body reads are bounded by the caller's idle limit and by the socket timeout (the header wait).
  * Closing the body before its end abandons the connection rather than draining it (an SSE stream
  * may be endless).
@@ -54,11 +50,6 @@ final class ApacheUpstreamTransport implements UpstreamTransport {
     private static final long POOL_IDLE_MS = 30_000;
     /** A pooled connection idle for longer is checked before reuse (a stale one is replaced, not failed). */
     private static final long VALIDATE_AFTER_MS = 2_000;
-    private static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "policygate-upstream-header-timer");
-        t.setDaemon(true);
-        return t;
-    });
     private static final ContentType JSON = ContentType.create("application/json");
     private final CloseableHttpClient client;
 
@@ -106,19 +97,19 @@ final class ApacheUpstreamTransport implements UpstreamTransport {
                 .setResponseTimeout(Timeout.ofMilliseconds(Math.max(1, headerWait.toMillis())))
                 .build());
         AtomicBoolean timedOut = new AtomicBoolean();
-        ScheduledFuture<?> timer = TIMER.schedule(() -> {
+        UpstreamWatchdog.Watch timer = UpstreamWatchdog.at(System.nanoTime() + headerWait.toNanos(), () -> {
             timedOut.set(true);
             request.abort();
-        }, Math.max(1, headerWait.toMillis()), TimeUnit.MILLISECONDS);
+        });
         ClassicHttpResponse response;
         try {
             response = client.executeOpen(HttpHost.create(uri), request, null);
         } catch (IOException | RuntimeException e) {
-            timer.cancel(false);
+            timer.cancel();
             throw timedOut.get() ? new UpstreamException(UpstreamException.Kind.TIMEOUT, "timed out", null)
                     : failure(e);
         }
-        timer.cancel(false);
+        timer.cancel();
         if (timedOut.get()) {
             closeQuietly(response);
             throw new UpstreamException(UpstreamException.Kind.TIMEOUT, "timed out", null);

@@ -10,8 +10,6 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Supplier;
 
 /**
@@ -72,11 +70,6 @@ public final class HttpClaudeUpstream implements ClaudeUpstream {
     private final Client client;
     private final Duration timeout;
     private final Duration idleTimeout;
-    private static final ScheduledExecutorService WATCHDOG = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "policygate-upstream-watchdog");
-        t.setDaemon(true);
-        return t;
-    });
 
     /**
      * @param timeout     how long to wait for the response headers
@@ -137,7 +130,7 @@ public final class HttpClaudeUpstream implements ClaudeUpstream {
         UpstreamTransport.Reply reply = transport.exchange(request.method(), URI.create(baseUrl + request.path()),
                 headers, request.body(), wait);
         return new UpstreamResponse(reply.status(), reply.headers(),
-                new IdleTimeoutInputStream(reply.body(), idleTimeout, request.deadline(), WATCHDOG));
+                new IdleTimeoutInputStream(reply.body(), idleTimeout, request.deadline()));
     }
 
     @Override

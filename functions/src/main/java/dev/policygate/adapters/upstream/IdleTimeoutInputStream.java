@@ -6,9 +6,6 @@ import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
  * An upstream body that fails with a TIMEOUT when no byte arrives for the idle limit. The JDK
@@ -17,33 +14,33 @@ import java.util.concurrent.TimeUnit;
  */
 final class IdleTimeoutInputStream extends FilterInputStream {
     private final long idleNanos;
-    private final ScheduledFuture<?> watchdog;
+    private final UpstreamWatchdog.Watch watch;
     private volatile long lastActivity = System.nanoTime();
     private volatile boolean timedOut;
     private final long deadlineNanos;
     private final boolean hasDeadline;
 
     /** @param deadline when the whole body must have arrived, or null */
-    IdleTimeoutInputStream(InputStream in, Duration idle, java.time.Instant deadline, ScheduledExecutorService timer) {
+    IdleTimeoutInputStream(InputStream in, Duration idle, java.time.Instant deadline) {
         super(in);
         this.idleNanos = idle.toNanos();
         this.hasDeadline = deadline != null;
         this.deadlineNanos = deadline == null ? 0
                 : System.nanoTime() + Math.max(0, Duration.between(java.time.Instant.now(), deadline).toNanos());
-        long period = Math.max(10, Math.min(1000, idle.toMillis() / 4));
-        this.watchdog = timer.scheduleAtFixedRate(this::check, period, period, TimeUnit.MILLISECONDS);
+        this.watch = UpstreamWatchdog.watch(this::expired, this::expire);
     }
 
-    private void check() {
+    private boolean expired() {
         long now = System.nanoTime();
-        if (now - lastActivity > idleNanos || (hasDeadline && now - deadlineNanos > 0)) {
-            timedOut = true;
-            watchdog.cancel(false);
-            try {
-                in.close();
-            } catch (IOException ignored) {
-                // closing is how the blocked reader is woken; nothing else to do
-            }
+        return now - lastActivity > idleNanos || (hasDeadline && now - deadlineNanos > 0);
+    }
+
+    private void expire() {
+        timedOut = true;
+        try {
+            in.close();
+        } catch (IOException ignored) {
+            // closing is how the blocked reader is woken; nothing else to do
         }
     }
 
@@ -82,7 +79,7 @@ final class IdleTimeoutInputStream extends FilterInputStream {
 
     @Override
     public void close() throws IOException {
-        watchdog.cancel(false);
+        watch.cancel();
         in.close();
     }
 }
