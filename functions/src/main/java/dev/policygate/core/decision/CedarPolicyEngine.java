@@ -690,33 +690,33 @@ public final class CedarPolicyEngine implements PolicyEngine {
 
     @Override
     public Decision decide(AuthzRequest request) {
+        Slice slice;
+        try {
+            slice = sliceFor(request, uid(request.resource()));
+        } catch (RuntimeException e) {
+            // evaluate reports it, as a failure that fails closed
+            slice = null;
+        }
+        // a slice that cannot be known may read the context
         DecisionMemo.Key key = memo == null || !request.resourceAttributes().isEmpty() ? null
-                : memo.keyOf(request, contextRead(request));
+                : memo.keyOf(request, slice == null || slice.readsContext());
         if (key == null) {
-            return evaluate(request);
+            return evaluate(request, slice);
         }
         Decision remembered = memo.get(key);
         if (remembered != null) {
             return remembered;
         }
-        Decision decision = evaluate(request);
+        Decision decision = evaluate(request, slice);
         memo.put(key, decision);
         return decision;
     }
 
-    /** Whether a policy Cedar would be given for {@code request} may read its context; true if unknown. */
-    private boolean contextRead(AuthzRequest request) {
-        try {
-            return sliceFor(request, uid(request.resource())).readsContext();
-        } catch (RuntimeException e) {
-            return true;
-        }
-    }
-
-    private Decision evaluate(AuthzRequest request) {
+    /** @param known the request's slice, or null to find it (and fail as evaluation does) */
+    private Decision evaluate(AuthzRequest request, Slice known) {
         try {
             EntityUID resource = uid(request.resource());
-            Slice slice = sliceFor(request, resource);
+            Slice slice = known != null ? known : sliceFor(request, resource);
             if (slice.compiled() != null) {
                 Decision decided = evaluateCompiled(request, slice.compiled());
                 if (decided != null) {

@@ -101,10 +101,17 @@ final class CompiledPolicy {
 
         private static long ipv4(String canonical) {
             long value = 0;
-            for (String octet : canonical.split("\\.")) {
-                value = value << 8 | Integer.parseInt(octet);
+            int octet = 0;
+            for (int i = 0; i < canonical.length(); i++) {
+                char c = canonical.charAt(i);
+                if (c == '.') {
+                    value = value << 8 | octet;
+                    octet = 0;
+                } else {
+                    octet = octet * 10 + (c - '0');
+                }
             }
-            return value;
+            return value << 8 | octet;
         }
 
         private long modelled() {
