@@ -10,11 +10,10 @@ import dev.policygate.core.session.SessionStatus;
 import dev.policygate.core.session.SessionStore;
 import dev.policygate.core.session.SessionSummary;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.OutputStream;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.Channels;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -29,24 +28,32 @@ import java.time.ZonedDateTime;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.NavigableMap;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentNavigableMap;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Predicate;
 import java.util.logging.Logger;
 
 /**
  * Local sessions: the recordings of a UTC day (by the session's start) are lines of one
  * append-only file, {@code <data-dir>/sessions/yyyy/mm/dd/recordings.jsonl}, and an embedded
- * index, an append-only {@code index.jsonl} (the last line for an id wins) replayed into memory at
- * start-up. The index line written by {@code complete} names where the recording is:
+ * index, an append-only {@code index.jsonl} (the last line for an id wins) replayed at start-up.
+ * The index line written by {@code complete} names where the recording is:
  * {@code rec_file} (relative to the data dir), {@code rec_offset} and {@code rec_length} (bytes of
  * the JSON, without its newline), so that {@link #recording} reads exactly those bytes. A session
  * recorded more than once (held for approval, then finished) has a line for each; the index names
@@ -66,28 +73,61 @@ import java.util.logging.Logger;
  * "no recording" (logged). {@link #close()} and a JVM shutdown hook run a final commit, so a clean
  * shutdown loses nothing.
  *
+ * <p>Memory is bounded. Only the newest sessions (the greatest ids, which are time-ordered) stay in
+ * memory with their summary and recording location: at most {@value #MAX_RESIDENT} by default (a
+ * constructor parameter), about half a kilobyte each. When there are more, a background pass evicts
+ * the oldest down to 90 % of the limit (at least {@value #MIN_EVICTION_BATCH} of them); a writer
+ * that finds the limit exceeded by 10 % runs the pass itself, so there are never more than 110 %
+ * (plus the writes in progress). Requests never wait for a pass, except that one. Each evicted
+ * session costs 34 bytes of heap (plus about 60 bytes a batch): its id and the offset of its
+ * latest index line, in {@link EvictedSessions}. Its summary, recording and place in {@link #list}
+ * are then read from that line, one positional read each; a later line for it (completed after it
+ * was evicted) moves the offset. Start-up replays the index within the same bound, evicting as it
+ * goes. Ids not of the 26-character form stay in memory.
+ *
  * <p>Limits: one process writes a data dir. At most one day file is open for writing (the day of
  * the last recording; sessions that cross midnight switch it back and forth); readers are opened
- * per call. Every summary and recording location stays in memory.
+ * per call. Listing past the resident sessions reads one index line per session it passes.
  */
 final class FileSessionStore implements SessionStore, AutoCloseable {
     /** How often written sessions are fsynced: the window a power loss can lose. */
     static final long COMMIT_INTERVAL_MS = 100;
     /** The name of a day's recordings file, in its {@code sessions/yyyy/mm/dd} folder. */
     static final String RECORDINGS_FILE = "recordings.jsonl";
+    /** How many sessions stay in memory by default: the newest. */
+    static final int MAX_RESIDENT = 50_000;
+    /** The fewest sessions a pass evicts (for small limits): a chunk's fixed cost stays under a byte a session. */
+    static final int MIN_EVICTION_BATCH = 64;
     private static final Logger LOG = Logger.getLogger(FileSessionStore.class.getName());
     private static final long SECONDS_PER_DAY = 86_400;
+    /** The line offset of an entry whose index line {@code begin} is still writing. */
+    private static final long UNWRITTEN = -1;
+    /** An index line longer than this is damage, not a line. */
+    private static final int MAX_INDEX_LINE = 1 << 24;
     private final Path dir;
     private final Path sessionsDir;
     private final Path indexFile;
-    private final NavigableMap<String, SessionSummary> index = new ConcurrentSkipListMap<>();
-    /** Where each recording written in the current layout is; absent for old-layout sessions. */
-    private final Map<String, Location> locations = new ConcurrentHashMap<>();
+    private final int maxResident;
+    /** Where an eviction pass stops: 90 % of the limit (or {@link #MIN_EVICTION_BATCH} below it). */
+    private final int evictTarget;
+    /** Beyond this (110 % of the limit) a writer evicts itself instead of leaving it to the background. */
+    private final int hardLimit;
+    /** The resident sessions, the newest; the others are in {@link #evicted}. */
+    private final ConcurrentSkipListMap<String, Entry> index = new ConcurrentSkipListMap<>();
+    /** The size of {@link #index} (the map's own size() walks it). */
+    private final AtomicInteger residentCount = new AtomicInteger();
+    private final EvictedSessions evicted = new EvictedSessions();
+    /** One eviction pass at a time. */
+    private final ReentrantLock evictLock = new ReentrantLock();
+    private final AtomicBoolean evictionQueued = new AtomicBoolean();
+    /** Runs eviction passes off the request path; its thread exists only while there is work. */
+    private final ExecutorService evictor;
     /** One String per day file, not one per session: the locations stay small in memory. */
     private final Map<String, String> dayFileNames = new ConcurrentHashMap<>();
     private final Object appendLock = new Object();
-    private final OutputStream indexOut;
     private final FileChannel indexChannel;
+    /** Where the next index line starts (the file's size after our writes); -1 after a failed write. Under appendLock. */
+    private long indexEnd;
     /** Guards the day writer, {@link #dirtyDays}, {@link #newFolders} and {@link #checkedDays}. */
     private final Object recordingLock = new Object();
     /** The only day file open for writing; volatile so the committer can fsync through it. */
@@ -107,6 +147,24 @@ final class FileSessionStore implements SessionStore, AutoCloseable {
     private record Location(String file, long offset, int length) {
     }
 
+    /**
+     * A resident session: its summary, where its recording is (null before {@code complete}, and
+     * for the old layout), and where its latest index line starts ({@link #UNWRITTEN} while
+     * {@code begin} writes it). Compared by identity, so that a conditional remove or replace
+     * fails if another thread changed the entry.
+     */
+    private static final class Entry {
+        final SessionSummary summary;
+        final Location recording;
+        final long line;
+
+        Entry(SessionSummary summary, Location recording, long line) {
+            this.summary = summary;
+            this.recording = recording;
+            this.line = line;
+        }
+    }
+
     /** The append channel of one day file, and the size it has after our writes. */
     private static final class DayWriter {
         final long epochDay;
@@ -124,22 +182,33 @@ final class FileSessionStore implements SessionStore, AutoCloseable {
         }
     }
 
-    private FileSessionStore(Path dir) throws IOException {
+    private FileSessionStore(Path dir, int maxResident) throws IOException {
+        if (maxResident < 1) {
+            throw new IllegalArgumentException("maxResident must be at least 1");
+        }
         this.dir = dir;
         this.sessionsDir = dir.resolve("sessions");
         this.indexFile = dir.resolve("index.jsonl");
+        this.maxResident = maxResident;
+        this.evictTarget = Math.max(0, maxResident - Math.max(maxResident / 10, MIN_EVICTION_BATCH));
+        this.hardLimit = (int) Math.min(Integer.MAX_VALUE, (long) maxResident + Math.max(1, maxResident / 10));
+        this.evictor = new ThreadPoolExecutor(0, 1, 10, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+            Thread t = new Thread(r, "policygate-session-evict");
+            t.setDaemon(true);
+            return t;
+        });
         Files.createDirectories(sessionsDir);
         if (Files.exists(indexFile)) {
             load();
         }
         this.indexChannel = FileChannel.open(indexFile, StandardOpenOption.CREATE, StandardOpenOption.APPEND,
                 StandardOpenOption.WRITE);
-        this.indexOut = Channels.newOutputStream(indexChannel);
         if (endsTorn(indexFile, indexChannel.size())) {
             // otherwise the next line would be glued to the torn one and lost at the next load
             LOG.warning("session index: " + indexFile + " ended in a torn line; new lines start after it");
-            indexOut.write('\n');
+            writeFully(indexChannel, new byte[] {'\n'});
         }
+        this.indexEnd = indexChannel.size();
         this.committer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "policygate-session-commit");
             t.setDaemon(true);
@@ -230,6 +299,7 @@ final class FileSessionStore implements SessionStore, AutoCloseable {
             return;
         }
         closed = true;
+        evictor.shutdown();
         committer.shutdown();
         try {
             committer.awaitTermination(2, TimeUnit.SECONDS);
@@ -241,7 +311,7 @@ final class FileSessionStore implements SessionStore, AutoCloseable {
             closeWriter();
         }
         synchronized (appendLock) {
-            indexOut.close();
+            indexChannel.close();
         }
         try {
             Runtime.getRuntime().removeShutdownHook(shutdownHook);
@@ -251,33 +321,79 @@ final class FileSessionStore implements SessionStore, AutoCloseable {
     }
 
     static FileSessionStore open(Path dataDir) throws IOException {
-        return new FileSessionStore(dataDir);
+        return new FileSessionStore(dataDir, MAX_RESIDENT);
     }
 
+    /** A store that keeps at most about {@code maxResident} sessions in memory (tests use small limits). */
+    static FileSessionStore open(Path dataDir, int maxResident) throws IOException {
+        return new FileSessionStore(dataDir, maxResident);
+    }
+
+    /** Replays the index, evicting as it goes: memory stays within the bound however long the index is. */
     private void load() throws IOException {
         int bad = 0;
-        try (BufferedReader r = Files.newBufferedReader(indexFile, StandardCharsets.UTF_8)) {
-            String line;
-            while ((line = r.readLine()) != null) {
-                if (line.isBlank()) {
-                    continue;
-                }
-                try {
-                    JsonNode n = Json.mapper().readTree(line);
-                    SessionSummary s = fromJson(n);
-                    Location at = locationFromJson(n);
-                    index.put(s.id(), s);
-                    if (at != null) {
-                        locations.put(s.id(), at);
+        try (InputStream in = Files.newInputStream(indexFile)) {
+            byte[] buf = new byte[1 << 16];
+            // a line that spans reads is gathered here
+            byte[] line = new byte[1024];
+            int length = 0;
+            long lineStart = 0;
+            long bufStart = 0;
+            int read;
+            while ((read = in.read(buf)) > 0) {
+                int from = 0;
+                for (int i = 0; i < read; i++) {
+                    if (buf[i] != '\n') {
+                        continue;
                     }
-                } catch (IOException | RuntimeException e) {
-                    bad++;
+                    if (length == 0) {
+                        bad += replay(buf, from, i - from, lineStart);
+                    } else {
+                        line = gather(line, length, buf, from, i - from);
+                        bad += replay(line, 0, length + i - from, lineStart);
+                        length = 0;
+                    }
+                    from = i + 1;
+                    lineStart = bufStart + from;
                 }
+                line = gather(line, length, buf, from, read - from);
+                length += read - from;
+                bufStart += read;
             }
+            // a last line without its newline: torn, unless only the newline is missing
+            bad += replay(line, 0, length, lineStart);
         }
         if (bad > 0) {
             LOG.warning("session index: skipped " + bad + " unreadable line(s) in " + indexFile);
         }
+    }
+
+    /** Applies one index line that starts at {@code offset} of the file; 1 if it cannot be read, else 0. */
+    private int replay(byte[] bytes, int from, int length, long offset) {
+        boolean blank = true;
+        for (int i = from; i < from + length && blank; i++) {
+            blank = Character.isWhitespace(bytes[i]);
+        }
+        if (blank) {
+            return 0;
+        }
+        try {
+            JsonNode n = Json.mapper().readTree(bytes, from, length);
+            put(new Entry(fromJson(n), locationFromJson(n), offset));
+            if (residentCount.get() > maxResident) {
+                evictOldest();
+            }
+            return 0;
+        } catch (IOException | RuntimeException e) {
+            return 1;
+        }
+    }
+
+    private static byte[] gather(byte[] line, int length, byte[] buf, int from, int count) {
+        byte[] out = length + count <= line.length ? line
+                : Arrays.copyOf(line, Math.max(line.length * 2, length + count));
+        System.arraycopy(buf, from, out, length, count);
+        return out;
     }
 
     /** True if a non-empty file does not end with a newline: its last line was cut short. */
@@ -294,10 +410,29 @@ final class FileSessionStore implements SessionStore, AutoCloseable {
 
     @Override
     public void begin(SessionSummary inFlight) throws IOException {
-        if (index.putIfAbsent(inFlight.id(), inFlight) != null) {
-            throw new IllegalStateException("session id already exists: " + inFlight.id());
+        String id = inFlight.id();
+        Entry writing = new Entry(inFlight, null, UNWRITTEN);
+        if (index.putIfAbsent(id, writing) != null) {
+            throw new IllegalStateException("session id already exists: " + id);
         }
-        append(inFlight, null);
+        // checked after the insert: an eviction publishes before it removes, so a race cannot hide the id
+        if (evicted.contains(id)) {
+            index.remove(id, writing);
+            throw new IllegalStateException("session id already exists: " + id);
+        }
+        residentCount.incrementAndGet();
+        long line;
+        try {
+            line = append(inFlight, null);
+        } catch (IOException | RuntimeException e) {
+            // nothing of it reached the index: keep nothing of it in memory either
+            if (index.remove(id, writing)) {
+                residentCount.decrementAndGet();
+            }
+            throw e;
+        }
+        put(new Entry(inFlight, null, line));
+        afterInsert();
     }
 
     @Override
@@ -307,9 +442,106 @@ final class FileSessionStore implements SessionStore, AutoCloseable {
         line[json.length] = '\n';
         // the recording first: an index line never names bytes that were not handed to the kernel
         Location at = appendRecording(summary.startedAt(), line);
-        locations.put(summary.id(), at);
-        index.put(summary.id(), summary);
-        append(summary, at);
+        put(new Entry(summary, at, append(summary, at)));
+        afterInsert();
+    }
+
+    /**
+     * Makes {@code e} its session's entry, unless a later index line of it is known already: in
+     * memory if the session is resident or new, else as the offset in {@link #evicted}. Lock-free;
+     * see {@link #evictOldest()} for the other side.
+     */
+    private void put(Entry e) {
+        String id = e.summary.id();
+        while (true) {
+            Entry current = index.get(id);
+            if (current != null) {
+                if (current.line > e.line || index.replace(id, current, e)) {
+                    return;
+                }
+            } else if (evicted.raise(id, e.line)) {
+                return;
+            } else if (index.putIfAbsent(id, e) == null) {
+                residentCount.incrementAndGet();
+                return;
+            }
+        }
+    }
+
+    /** After a session was added: start an eviction pass if over the limit, or run one if far over. */
+    private void afterInsert() {
+        int resident = residentCount.get();
+        if (resident <= maxResident) {
+            return;
+        }
+        if (resident > hardLimit) {
+            evictPass();
+        } else if (evictionQueued.compareAndSet(false, true)) {
+            try {
+                evictor.execute(() -> {
+                    evictionQueued.set(false);
+                    evictPass();
+                });
+            } catch (RejectedExecutionException closing) {
+                evictionQueued.set(false);
+            }
+        }
+    }
+
+    /** Evicts the oldest sessions down to {@link #evictTarget}, if over the limit. One pass at a time. */
+    private void evictPass() {
+        evictLock.lock();
+        try {
+            if (residentCount.get() > maxResident) {
+                evictOldest();
+            }
+        } finally {
+            evictLock.unlock();
+        }
+    }
+
+    /**
+     * Moves the oldest resident sessions to {@link #evicted}, holding no lock that requests take.
+     * The batch is published first and each entry removed only if unchanged, so a reader that no
+     * longer finds a session in memory finds it in the directory. If a writer replaced an entry
+     * meanwhile, its newer line is raised into the directory before the entry is removed; a writer
+     * that comes after the removal raises it itself ({@link #put}).
+     */
+    private void evictOldest() {
+        int excess = residentCount.get() - evictTarget;
+        if (excess <= 0) {
+            return;
+        }
+        String[] ids = new String[excess];
+        Entry[] victims = new Entry[excess];
+        long[] lines = new long[excess];
+        int n = 0;
+        for (Iterator<Entry> it = index.values().iterator(); it.hasNext() && n < excess; ) {
+            Entry e = it.next();
+            if (e.line != UNWRITTEN && EvictedSessions.fits(e.summary.id())) {
+                ids[n] = e.summary.id();
+                victims[n] = e;
+                lines[n] = e.line;
+                n++;
+            }
+        }
+        if (n == 0) {
+            return;
+        }
+        evicted.add(ids, lines, n);
+        for (int i = 0; i < n; i++) {
+            Entry e = victims[i];
+            while (!index.remove(ids[i], e)) {
+                e = index.get(ids[i]);
+                if (e == null) {
+                    break;
+                }
+                evicted.raise(ids[i], e.line);
+            }
+            if (e != null) {
+                residentCount.decrementAndGet();
+            }
+        }
     }
 
     private Location appendRecording(Instant startedAt, byte[] line) throws IOException {
@@ -392,11 +624,36 @@ final class FileSessionStore implements SessionStore, AutoCloseable {
         }
     }
 
-    private void append(SessionSummary s, Location at) throws IOException {
+    /** Appends the index line of {@code s}; returns the offset where it starts. */
+    private long append(SessionSummary s, Location at) throws IOException {
         byte[] line = (Json.mapper().writeValueAsString(toJson(s, at)) + "\n").getBytes(StandardCharsets.UTF_8);
         synchronized (appendLock) {
-            // One write(2) per line, straight to the kernel: a process crash cannot lose it.
-            indexOut.write(line);
+            if (indexEnd < 0) {
+                // a write failed part-way: find the end again, and close a torn line
+                long size = indexChannel.size();
+                if (endsTorn(indexFile, size)) {
+                    writeFully(indexChannel, new byte[] {'\n'});
+                    size++;
+                }
+                indexEnd = size;
+            }
+            long offset = indexEnd;
+            try {
+                // One write(2) per line, straight to the kernel: a process crash cannot lose it.
+                writeFully(indexChannel, line);
+            } catch (IOException e) {
+                indexEnd = -1;
+                throw e;
+            }
+            indexEnd += line.length;
+            return offset;
+        }
+    }
+
+    private static void writeFully(FileChannel channel, byte[] bytes) throws IOException {
+        ByteBuffer buf = ByteBuffer.wrap(bytes);
+        while (buf.hasRemaining()) {
+            channel.write(buf);
         }
     }
 
@@ -409,7 +666,19 @@ final class FileSessionStore implements SessionStore, AutoCloseable {
 
     @Override
     public Optional<SessionSummary> summary(String id) {
-        return Optional.ofNullable(index.get(id));
+        Entry e = index.get(id);
+        if (e != null) {
+            return Optional.of(e.summary);
+        }
+        long line = evicted.offsetOf(id);
+        if (line < 0) {
+            return Optional.empty();
+        }
+        try (IndexLines lines = new IndexLines()) {
+            return Optional.ofNullable(lines.summary(id, line));
+        } catch (IOException e2) {
+            throw new UncheckedIOException("session " + id + ": the index could not be read", e2);
+        }
     }
 
     /**
@@ -418,14 +687,29 @@ final class FileSessionStore implements SessionStore, AutoCloseable {
      */
     @Override
     public Optional<ObjectNode> recording(String id) throws IOException {
-        Location at = locations.get(id);
-        if (at != null) {
-            return read(id, at);
+        Entry e = index.get(id);
+        if (e == null) {
+            long line = evicted.offsetOf(id);
+            if (line < 0) {
+                return Optional.empty();
+            }
+            try (IndexLines lines = new IndexLines()) {
+                JsonNode n = lines.line(id, line);
+                if (n == null) {
+                    return Optional.empty();
+                }
+                try {
+                    e = new Entry(fromJson(n), locationFromJson(n), line);
+                } catch (RuntimeException bad) {
+                    LOG.warning("session " + id + ": its index line at offset " + line + " cannot be read");
+                    return Optional.empty();
+                }
+            }
         }
-        SessionSummary s = index.get(id);
-        if (s == null) {
-            return Optional.empty();
+        if (e.recording != null) {
+            return read(id, e.recording);
         }
+        SessionSummary s = e.summary;
         Path file = legacyRecordingPath(id, s.startedAt());
         if (!Files.exists(file)) {
             return Optional.empty();
@@ -433,7 +717,7 @@ final class FileSessionStore implements SessionStore, AutoCloseable {
         try {
             JsonNode n = Json.mapper().readTree(file.toFile());
             return n instanceof ObjectNode o ? Optional.of(o) : Optional.empty();
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (com.fasterxml.jackson.core.JsonProcessingException notJson) {
             LOG.warning("session " + id + ": the recording " + file + " is not valid JSON; treated as missing");
             return Optional.empty();
         }
@@ -486,16 +770,64 @@ final class FileSessionStore implements SessionStore, AutoCloseable {
         return Optional.empty();
     }
 
+    /**
+     * Newest first: the resident sessions and the evicted ones (read from their index lines) merged
+     * by id. An eviction during the walk publishes a new chunk array; the walk then resumes in it
+     * below the last id it took, so that sessions that left memory behind the walk's back are not
+     * skipped, and an id seen twice is taken once.
+     */
     @Override
     public SessionPage list(SessionQuery q, Predicate<SessionSummary> visible) {
-        NavigableMap<String, SessionSummary> view = index.descendingMap();
+        try (IndexLines lines = new IndexLines()) {
+            return list(q, visible, lines);
+        } catch (IOException e) {
+            throw new UncheckedIOException("session index: " + indexFile + " could not be read", e);
+        }
+    }
+
+    private SessionPage list(SessionQuery q, Predicate<SessionSummary> visible, IndexLines lines) throws IOException {
+        ConcurrentNavigableMap<String, Entry> view = index.descendingMap();
         if (q.after() != null) {
             view = view.tailMap(q.after(), false);
         }
+        Iterator<Entry> resident = view.values().iterator();
+        Entry r = resident.hasNext() ? resident.next() : null;
+        EvictedSessions.Chunk[] chunks = evicted.snapshot();
+        EvictedSessions.Cursor d = new EvictedSessions.Cursor(chunks, q.after());
+        String last = null;
         List<SessionSummary> out = new ArrayList<>();
         String next = null;
-        for (Map.Entry<String, SessionSummary> e : view.entrySet()) {
-            SessionSummary s = e.getValue();
+        while (true) {
+            if (evicted.snapshot() != chunks) {
+                chunks = evicted.snapshot();
+                d = new EvictedSessions.Cursor(chunks, last != null ? last : q.after());
+            }
+            String dId = d.id();
+            if (r == null && dId == null) {
+                break;
+            }
+            String id;
+            SessionSummary s;
+            if (dId != null && (r == null || dId.compareTo(r.summary.id()) > 0)) {
+                id = dId;
+                s = last != null && id.compareTo(last) >= 0 ? null : lines.summary(id, d.offset());
+                d.advance();
+            } else {
+                id = r.summary.id();
+                s = r.summary;
+                if (id.equals(dId)) {
+                    // evicted while listed: the same session
+                    d.advance();
+                }
+                r = resident.hasNext() ? resident.next() : null;
+            }
+            if (last != null && id.compareTo(last) >= 0) {
+                continue;
+            }
+            last = id;
+            if (s == null) {
+                continue;
+            }
             if (q.from() != null && s.startedAt().isBefore(q.from())) {
                 break;
             }
@@ -517,8 +849,103 @@ final class FileSessionStore implements SessionStore, AutoCloseable {
         return new SessionPage(out, next);
     }
 
+    /** Every session, resident or evicted (while no eviction pass runs). */
     int size() {
-        return index.size();
+        return residentCount.get() + evicted.count();
+    }
+
+    /** How many sessions are in memory with their summary. */
+    int residentCount() {
+        return residentCount.get();
+    }
+
+    boolean isResident(String id) {
+        return index.containsKey(id);
+    }
+
+    /** How many sessions were evicted: kept as an id and an index-line offset. */
+    int evictedCount() {
+        return evicted.count();
+    }
+
+    /** The heap the evicted sessions take (see {@link EvictedSessions#bytes()}). */
+    long directoryBytes() {
+        return evicted.bytes();
+    }
+
+    /**
+     * Reads index lines of evicted sessions by offset: one open file for a whole listing. Checks
+     * that the bytes are a whole line and belong to the session; otherwise logs and answers null.
+     */
+    private final class IndexLines implements AutoCloseable {
+        private FileChannel channel;
+        private byte[] buf = new byte[1024];
+
+        SessionSummary summary(String id, long offset) throws IOException {
+            JsonNode n = line(id, offset);
+            if (n == null) {
+                return null;
+            }
+            try {
+                return fromJson(n);
+            } catch (RuntimeException e) {
+                LOG.warning("session " + id + ": its index line at offset " + offset + " cannot be read");
+                return null;
+            }
+        }
+
+        /** Reads the line and the newline before it; it ends at the first newline after. */
+        JsonNode line(String id, long offset) throws IOException {
+            if (channel == null) {
+                channel = FileChannel.open(indexFile, StandardOpenOption.READ);
+            }
+            long from = offset == 0 ? 0 : offset - 1;
+            int start = (int) (offset - from);
+            int filled = 0;
+            int end = -1;
+            while (end < 0) {
+                if (filled == buf.length) {
+                    if (buf.length >= MAX_INDEX_LINE) {
+                        break;
+                    }
+                    buf = Arrays.copyOf(buf, buf.length * 2);
+                }
+                int read = channel.read(ByteBuffer.wrap(buf, filled, buf.length - filled), from + filled);
+                if (read < 0) {
+                    break;
+                }
+                for (int i = Math.max(start, filled); i < filled + read; i++) {
+                    if (buf[i] == '\n') {
+                        end = i;
+                        break;
+                    }
+                }
+                filled += read;
+            }
+            if (end < 0 || (start == 1 && buf[0] != '\n')) {
+                LOG.warning("session " + id + ": no whole index line at offset " + offset + " of " + indexFile);
+                return null;
+            }
+            JsonNode n;
+            try {
+                n = Json.mapper().readTree(buf, start, end - start);
+            } catch (IOException e) {
+                LOG.warning("session " + id + ": the index line at offset " + offset + " is not valid JSON");
+                return null;
+            }
+            if (n == null || !id.equals(n.path("id").asText())) {
+                LOG.warning("session " + id + ": the index line at offset " + offset + " belongs to another session");
+                return null;
+            }
+            return n;
+        }
+
+        @Override
+        public void close() throws IOException {
+            if (channel != null) {
+                channel.close();
+            }
+        }
     }
 
     private static ObjectNode toJson(SessionSummary s, Location at) {
