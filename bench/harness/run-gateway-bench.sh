@@ -12,6 +12,7 @@
 #   THREADS [32]      gateway request threads (serve --threads)
 #   POLICIES [cedar-policies]   policy folder
 #   REPS [3] TPUT_DURATION [15] LAT_DURATION [10] WARMUP [5] TTFE_N [300]   (passed on to the harness)
+#   SKIP_PORTKEY [1]  0 also measures Portkey's open-source gateway (and with its redaction) in the same run
 #   OUT_DIR [/tmp/peerbench/results/policygate-<timestamp>]
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -49,7 +50,7 @@ KEY=$(grep -o 'pgk_[A-Za-z0-9_-]*' "$OUT_DIR/gateway.out" | head -1)
 [ -n "$KEY" ] || { echo "no demo key in the gateway output" >&2; exit 1; }
 
 log "load: direct vs policygate (wrk, $SHARED_BENCH/run-peer-bench.sh)"
-MOCK_PORT=$MOCK_PORT SKIP_PORTKEY=1 TARGET_NAME=policygate LAT_CONCS=${LAT_CONCS:-1} \
+MOCK_PORT=$MOCK_PORT SKIP_PORTKEY=${SKIP_PORTKEY:-1} TARGET_NAME=policygate LAT_CONCS=${LAT_CONCS:-1} \
   TARGET_URL="http://127.0.0.1:$GW_PORT/v1/messages" TARGET_HEADERS="{\"x-api-key\":\"$KEY\"}" \
   OUT_DIR="$OUT_DIR/load" bash "$SHARED_BENCH/run-peer-bench.sh" 2>&1 | tee "$OUT_DIR/load.txt"
 
