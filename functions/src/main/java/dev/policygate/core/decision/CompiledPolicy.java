@@ -855,14 +855,18 @@ final class CompiledPolicy {
 
         @Override
         Object eval(Request request) {
-            Object target = left.eval(request);
-            Map<?, ?> record = target instanceof Ent e ? request.attributes(e) : target instanceof Map<?, ?> m ? m : null;
+            Map<?, ?> record = attributesOf(request, left.eval(request));
             Object value = record == null ? null : record.get(attr);
             if (value == null) {
                 throw Undecided.INSTANCE;
             }
             return value;
         }
+    }
+
+    /** The attributes of a record or of an entity Cedar holds data for; null otherwise (not modelled, or an error). */
+    private static Map<?, ?> attributesOf(Request request, Object target) {
+        return target instanceof Ent e ? request.attributes(e) : target instanceof Map<?, ?> m ? m : null;
     }
 
     private static final class Has extends Expr {
@@ -876,8 +880,7 @@ final class CompiledPolicy {
 
         @Override
         Object eval(Request request) {
-            Object target = left.eval(request);
-            Map<?, ?> record = target instanceof Ent e ? request.attributes(e) : target instanceof Map<?, ?> m ? m : null;
+            Map<?, ?> record = attributesOf(request, left.eval(request));
             if (record == null) {
                 throw Undecided.INSTANCE;
             }
