@@ -59,6 +59,8 @@ final class ApacheUpstreamTransport implements UpstreamTransport {
                 .setMaxConnPerRoute(1024)
                 .setDefaultConnectionConfig(ConnectionConfig.custom()
                         .setConnectTimeout(Timeout.ofMilliseconds(connectTimeout.toMillis()))
+                        // bounds the TLS handshake too; each exchange then reads with its own header wait
+                        .setSocketTimeout(Timeout.ofMilliseconds(connectTimeout.toMillis()))
                         .setValidateAfterInactivity(TimeValue.ofMilliseconds(VALIDATE_AFTER_MS))
                         .build())
                 .build();
@@ -109,8 +111,8 @@ final class ApacheUpstreamTransport implements UpstreamTransport {
             throw timedOut.get() ? new UpstreamException(UpstreamException.Kind.TIMEOUT, "timed out", null)
                     : failure(e);
         }
-        timer.cancel();
-        if (timedOut.get()) {
+        if (!timer.cancel() || timedOut.get()) {
+            // the header wait fired as the reply arrived: the exchange is (being) aborted
             closeQuietly(response);
             throw new UpstreamException(UpstreamException.Kind.TIMEOUT, "timed out", null);
         }
@@ -127,7 +129,8 @@ final class ApacheUpstreamTransport implements UpstreamTransport {
             closeQuietly(response);
             throw failure(e);
         }
-        return new Reply(response.getCode(), out, new Body(content, request, response));
+        return new Reply(response.getCode(), out, new Body(content, request, response,
+                entity == null ? 0 : entity.getContentLength()));
     }
 
     private static UpstreamException failure(Throwable thrown) {
@@ -153,25 +156,31 @@ final class ApacheUpstreamTransport implements UpstreamTransport {
     }
 
     /**
-     * The response body: at its end, closing it returns the connection to the pool; before its end,
-     * closing aborts the exchange, so that the connection is dropped instead of drained.
+     * The response body: at its end (end of stream seen, or every byte of a known length read),
+     * closing it returns the connection to the pool; before its end, closing aborts the exchange,
+     * so that the connection is dropped instead of drained.
      */
     private static final class Body extends FilterInputStream {
         private final HttpUriRequestBase request;
         private final ClassicHttpResponse response;
+        /** The body's length when the reply states it, else negative. */
+        private final long length;
+        private long read;
         private boolean ended;
         private boolean closed;
 
-        Body(InputStream in, HttpUriRequestBase request, ClassicHttpResponse response) {
+        Body(InputStream in, HttpUriRequestBase request, ClassicHttpResponse response, long length) {
             super(in);
             this.request = request;
             this.response = response;
+            this.length = length;
         }
 
         @Override
         public int read() throws IOException {
             int b = super.read();
             ended |= b < 0;
+            read += b < 0 ? 0 : 1;
             return b;
         }
 
@@ -179,6 +188,7 @@ final class ApacheUpstreamTransport implements UpstreamTransport {
         public int read(byte[] buffer, int offset, int length) throws IOException {
             int n = super.read(buffer, offset, length);
             ended |= n < 0;
+            read += Math.max(n, 0);
             return n;
         }
 
@@ -188,7 +198,7 @@ final class ApacheUpstreamTransport implements UpstreamTransport {
                 return;
             }
             closed = true;
-            if (!ended) {
+            if (!ended && !(length >= 0 && read >= length)) {
                 request.abort();
             }
             try {

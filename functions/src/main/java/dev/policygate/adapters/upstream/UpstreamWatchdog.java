@@ -43,8 +43,9 @@ final class UpstreamWatchdog {
             this.onExpiry = onExpiry;
         }
 
-        void cancel() {
-            WATCHED.remove(this);
+        /** Stops watching; false when the limit has already fired (its action has run or is running). */
+        boolean cancel() {
+            return WATCHED.remove(this);
         }
     }
 

@@ -269,6 +269,9 @@ final class CompiledPolicy {
             if (!IDENTIFIER.matcher(ref.type()).matches() || !PromptLike.wellFormed(ref.id())) {
                 throw Undecided.INSTANCE;
             }
+            // Cedar's own parser rejects reserved words as type names (if, in, true, __cedar, ...):
+            // the engine's request to Cedar then fails, and so must this path (it throws here)
+            CedarPolicyEngine.uid(ref);
             return new Ent(NAMESPACE_PREFIX + ref.type(), ref.id());
         }
     }

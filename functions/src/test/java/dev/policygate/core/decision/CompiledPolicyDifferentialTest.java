@@ -146,6 +146,33 @@ class CompiledPolicyDifferentialTest {
     }
 
     @Test
+    void decide_failsClosedAsCedarDoes_whenAnEntityTypeIsAReservedWord() {
+        // GIVEN a permit for everything, with and without a principal-scoped policy in the slice
+        for (String extra : List.of("", "@id(\"g\") permit (principal in " + NS + "Group::\"g0\", action, resource);")) {
+            Map<String, String> files = Map.of("p.cedar", "@id(\"p\") permit (principal, action, resource);\n" + extra);
+            CedarPolicyEngine fast = CedarPolicyEngine.fromSources(SCHEMA, files);
+            CedarPolicyEngine reference = CedarPolicyEngine.fromSources(SCHEMA, files, CedarPolicyEngine.Tuning.REFERENCE);
+            for (String word : List.of("if", "true", "in", "is", "has", "like", "then", "__cedar")) {
+                // WHEN the principal, a context reference or a resource attribute has such a type
+                List<AuthzRequest> requests = List.of(
+                        new AuthzRequest(new EntityRef(word, "x"), Set.of(), Action.read_session,
+                                EntityRef.session("s"), Map.of(), Map.of()),
+                        new AuthzRequest(EntityRef.user("u0"), Set.of("g0"), Action.read_session,
+                                EntityRef.session("s"), Map.of(), Map.of("x", new EntityRef(word, "y"))),
+                        new AuthzRequest(EntityRef.user("u0"), Set.of(), Action.read_session, EntityRef.session("s"),
+                                Map.of("owner", new EntityRef(word, "y")), Map.of()));
+                for (AuthzRequest request : requests) {
+                    // THEN the decision is Cedar's (an engine failure, so DENY), never an ALLOW from Java
+                    Decision expected = reference.decide(request);
+                    assertThat(comparable(fast.decide(request))).as("%s: %s", word, request)
+                            .isEqualTo(comparable(expected));
+                    assertThat(expected.outcome()).isEqualTo(Outcome.DENY);
+                }
+            }
+        }
+    }
+
+    @Test
     void compile_leavesToCedar_whatItDoesNotModel() {
         // GIVEN policies using the decimal extension, a template slot and an extension value literal
         String est = "{\"effect\":\"permit\",\"principal\":{\"op\":\"All\"},\"action\":{\"op\":\"All\"},"
