@@ -1049,9 +1049,13 @@ public final class CedarPolicyEngine implements PolicyEngine {
     }
 
     static EntityUID uid(EntityRef ref) {
-        EntityTypeName type = TYPE_NAMES.computeIfAbsent(ref.type(), t -> EntityTypeName.parse(NAMESPACE + "::" + t)
+        return typeName(ref.type()).of(ref.id());
+    }
+
+    /** The namespaced type as Cedar parses it (cached); throws for a name Cedar rejects, such as a reserved word. */
+    static EntityTypeName typeName(String type) {
+        return TYPE_NAMES.computeIfAbsent(type, t -> EntityTypeName.parse(NAMESPACE + "::" + t)
                 .orElseThrow(() -> new IllegalArgumentException("invalid entity type: " + t)));
-        return type.of(ref.id());
     }
 
     private static Map<Action, EntityUID> actionUids() {

@@ -271,7 +271,7 @@ final class CompiledPolicy {
             }
             // Cedar's own parser rejects reserved words as type names (if, in, true, __cedar, ...):
             // the engine's request to Cedar then fails, and so must this path (it throws here)
-            CedarPolicyEngine.uid(ref);
+            CedarPolicyEngine.typeName(ref.type());
             return new Ent(NAMESPACE_PREFIX + ref.type(), ref.id());
         }
     }
