@@ -188,7 +188,8 @@ public final class LocalGateway implements AutoCloseable {
     private static ClaudeUpstream upstream(Options o) {
         String key = o.upstreamApiKey();
         if (o.upstreamUrl() != null) {
-            // Apache's blocking client locally (measured fastest); -Dpolicygate.upstream.client=jetty|jdk switches
+            // Apache's blocking client locally (no selector hand-off; at least as fast as Jetty's in bench runs);
+            // -Dpolicygate.upstream.client=jetty|jdk switches
             return new HttpClaudeUpstream(o.upstreamUrl(), () -> key, Duration.ofSeconds(5), Duration.ofMinutes(10),
                     o.upstreamIdleTimeout(), HttpClaudeUpstream.Client.chosen(HttpClaudeUpstream.Client.APACHE));
         }

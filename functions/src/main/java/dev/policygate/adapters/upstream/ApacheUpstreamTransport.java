@@ -51,6 +51,13 @@ final class ApacheUpstreamTransport implements UpstreamTransport {
     /** A pooled connection idle for longer is checked before reuse (a stale one is replaced, not failed). */
     private static final long VALIDATE_AFTER_MS = 2_000;
     private static final ContentType JSON = ContentType.create("application/json");
+    /** No redirects, no authentication, no 100-continue, no protocol upgrade; each exchange adds its header wait. */
+    private static final RequestConfig DEFAULTS = RequestConfig.custom()
+            .setRedirectsEnabled(false)
+            .setAuthenticationEnabled(false)
+            .setExpectContinueEnabled(false)
+            .setProtocolUpgradeEnabled(false)
+            .build();
     private final CloseableHttpClient client;
 
     ApacheUpstreamTransport(Duration connectTimeout) {
@@ -66,12 +73,7 @@ final class ApacheUpstreamTransport implements UpstreamTransport {
                 .build();
         this.client = HttpClients.custom()
                 .setConnectionManager(pool)
-                .setDefaultRequestConfig(RequestConfig.custom()
-                        .setRedirectsEnabled(false)
-                        .setAuthenticationEnabled(false)
-                        .setExpectContinueEnabled(false)
-                        .setProtocolUpgradeEnabled(false)
-                        .build())
+                .setDefaultRequestConfig(DEFAULTS)
                 .disableAutomaticRetries()
                 .disableRedirectHandling()
                 .disableCookieManagement()
@@ -91,11 +93,7 @@ final class ApacheUpstreamTransport implements UpstreamTransport {
         if (body != null) {
             request.setEntity(new ByteArrayEntity(body, JSON));
         }
-        request.setConfig(RequestConfig.custom()
-                .setRedirectsEnabled(false)
-                .setAuthenticationEnabled(false)
-                .setExpectContinueEnabled(false)
-                .setProtocolUpgradeEnabled(false)
+        request.setConfig(RequestConfig.copy(DEFAULTS)
                 .setResponseTimeout(Timeout.ofMilliseconds(Math.max(1, headerWait.toMillis())))
                 .build());
         AtomicBoolean timedOut = new AtomicBoolean();

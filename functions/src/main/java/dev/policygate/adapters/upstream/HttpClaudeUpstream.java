@@ -19,7 +19,7 @@ import java.util.function.Supplier;
  *
  * <p>The HTTP/1.1 client ({@link Client}) is the JDK's in Lambda. The local jar also carries
  * Apache HttpClient 5 (its default: blocking reads and writes on the request thread, no hand-off
- * to a selector thread, the fastest in bench runs) and Jetty's client; the system property
+ * to a selector thread; at least as fast as Jetty's in bench runs) and Jetty's client; the system property
  * {@value #CLIENT_PROPERTY} ({@code apache}, {@code jetty} or {@code jdk}) chooses. Jetty reads a
  * connection reset in a body delimited by the connection's end as a normal end, so with it such a
  * cut is caught only by the SSE/JSON framing (the upstream error is then "ended before

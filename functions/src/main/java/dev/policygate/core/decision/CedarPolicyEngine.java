@@ -23,6 +23,7 @@ import com.cedarpolicy.value.PrimBool;
 import com.cedarpolicy.value.PrimLong;
 import com.cedarpolicy.value.PrimString;
 import com.cedarpolicy.value.Value;
+import com.fasterxml.jackson.databind.JsonNode;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -368,12 +369,14 @@ public final class CedarPolicyEngine implements PolicyEngine {
             if (est == null || est.contains("\"prompt\"")) {
                 promptReaders.add(id);
             }
-            PromptLike guard = tuning.promptGuards() ? PromptLike.of(est) : null;
+            // read once for both the guard and the compiled form
+            JsonNode tree = tuning.promptGuards() || tuning.compiled() ? readEst(est) : null;
+            PromptLike guard = tuning.promptGuards() ? PromptLike.of(tree) : null;
             if (guard != null) {
                 guards.put(id, guard);
             }
             CompiledPolicy c = tuning.compiled()
-                    ? CompiledPolicy.compile(id, loaded.get(id).effect() == Effect.FORBID, est) : null;
+                    ? CompiledPolicy.compile(id, loaded.get(id).effect() == Effect.FORBID, tree) : null;
             if (c != null) {
                 compiled.put(id, c);
             }
@@ -437,6 +440,18 @@ public final class CedarPolicyEngine implements PolicyEngine {
                     cachedSets, tuning.slice(), principals), Map.copyOf(resourceSlices)));
         }
         return Collections.unmodifiableMap(slices);
+    }
+
+    /** The policy's Cedar JSON form read as a tree, or null when it cannot be read. */
+    private static JsonNode readEst(String est) {
+        if (est == null) {
+            return null;
+        }
+        try {
+            return dev.policygate.core.json.Json.mapper().readTree(est);
+        } catch (java.io.IOException | RuntimeException e) {
+            return null;
+        }
     }
 
     /** The policy's Cedar JSON form, or null when it cannot be had. */

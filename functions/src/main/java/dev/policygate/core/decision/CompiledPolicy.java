@@ -299,7 +299,18 @@ final class CompiledPolicy {
             return null;
         }
         try {
-            JsonNode root = Json.mapper().readTree(est);
+            return compile(id, forbid, Json.mapper().readTree(est));
+        } catch (java.io.IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** As {@link #compile(String, boolean, String)}, from the EST already read; null for a null tree. */
+    static CompiledPolicy compile(String id, boolean forbid, JsonNode root) {
+        if (root == null) {
+            return null;
+        }
+        try {
             Scope principal = scope(root.get("principal"), false);
             Scope action = scope(root.get("action"), true);
             Scope resource = scope(root.get("resource"), false);
@@ -318,7 +329,7 @@ final class CompiledPolicy {
                 compiled.add(kind.equals("when") ? body : new Not(body));
             }
             return new CompiledPolicy(id, forbid, principal, action, resource, compiled.toArray(Expr[]::new));
-        } catch (java.io.IOException | RuntimeException e) {
+        } catch (RuntimeException e) {
             return null;
         }
     }
@@ -432,8 +443,9 @@ final class CompiledPolicy {
 
     // ---- expressions ------------------------------------------------------------------------------
 
-    private abstract static class Expr {
-        abstract Object eval(Request request);
+    /** A compiled expression: evaluates to a value, or throws {@link Undecided}. */
+    private interface Expr {
+        Object eval(Request request);
     }
 
     private static Expr expr(JsonNode node, int depth) {
@@ -678,28 +690,16 @@ final class CompiledPolicy {
         return false;
     }
 
-    private static final class Literal extends Expr {
-        private final Object value;
-
-        Literal(Object value) {
-            this.value = value;
-        }
-
+    private record Literal(Object value) implements Expr {
         @Override
-        Object eval(Request request) {
+        public Object eval(Request request) {
             return value;
         }
     }
 
-    private static final class Variable extends Expr {
-        private final int which;
-
-        Variable(int which) {
-            this.which = which;
-        }
-
+    private record Variable(int which) implements Expr {
         @Override
-        Object eval(Request request) {
+        public Object eval(Request request) {
             return switch (which) {
                 case 0 -> request.principal;
                 case 1 -> request.action;
@@ -709,28 +709,16 @@ final class CompiledPolicy {
         }
     }
 
-    private static final class Not extends Expr {
-        private final Expr arg;
-
-        Not(Expr arg) {
-            this.arg = arg;
-        }
-
+    private record Not(Expr arg) implements Expr {
         @Override
-        Object eval(Request request) {
+        public Object eval(Request request) {
             return !bool(arg.eval(request));
         }
     }
 
-    private static final class Negate extends Expr {
-        private final Expr arg;
-
-        Negate(Expr arg) {
-            this.arg = arg;
-        }
-
+    private record Negate(Expr arg) implements Expr {
         @Override
-        Object eval(Request request) {
+        public Object eval(Request request) {
             try {
                 return Math.negateExact(longValue(arg.eval(request)));
             } catch (ArithmeticException overflow) {
@@ -739,62 +727,30 @@ final class CompiledPolicy {
         }
     }
 
-    private static final class IsEmpty extends Expr {
-        private final Expr arg;
-
-        IsEmpty(Expr arg) {
-            this.arg = arg;
-        }
-
+    private record IsEmpty(Expr arg) implements Expr {
         @Override
-        Object eval(Request request) {
+        public Object eval(Request request) {
             return set(arg.eval(request)).isEmpty();
         }
     }
 
-    private static final class And extends Expr {
-        private final Expr left;
-        private final Expr right;
-
-        And(Expr left, Expr right) {
-            this.left = left;
-            this.right = right;
-        }
-
+    private record And(Expr left, Expr right) implements Expr {
         @Override
-        Object eval(Request request) {
+        public Object eval(Request request) {
             return bool(left.eval(request)) && bool(right.eval(request));
         }
     }
 
-    private static final class Or extends Expr {
-        private final Expr left;
-        private final Expr right;
-
-        Or(Expr left, Expr right) {
-            this.left = left;
-            this.right = right;
-        }
-
+    private record Or(Expr left, Expr right) implements Expr {
         @Override
-        Object eval(Request request) {
+        public Object eval(Request request) {
             return bool(left.eval(request)) || bool(right.eval(request));
         }
     }
 
-    private static final class Binary extends Expr {
-        private final String op;
-        private final Expr left;
-        private final Expr right;
-
-        Binary(String op, Expr left, Expr right) {
-            this.op = op;
-            this.left = left;
-            this.right = right;
-        }
-
+    private record Binary(String op, Expr left, Expr right) implements Expr {
         @Override
-        Object eval(Request request) {
+        public Object eval(Request request) {
             Object a = left.eval(request);
             Object b = right.eval(request);
             try {
@@ -847,17 +803,9 @@ final class CompiledPolicy {
         }
     }
 
-    private static final class GetAttr extends Expr {
-        private final Expr left;
-        private final String attr;
-
-        GetAttr(Expr left, String attr) {
-            this.left = left;
-            this.attr = attr;
-        }
-
+    private record GetAttr(Expr left, String attr) implements Expr {
         @Override
-        Object eval(Request request) {
+        public Object eval(Request request) {
             Map<?, ?> record = attributesOf(request, left.eval(request));
             Object value = record == null ? null : record.get(attr);
             if (value == null) {
@@ -872,17 +820,9 @@ final class CompiledPolicy {
         return target instanceof Ent e ? request.attributes(e) : target instanceof Map<?, ?> m ? m : null;
     }
 
-    private static final class Has extends Expr {
-        private final Expr left;
-        private final String attr;
-
-        Has(Expr left, String attr) {
-            this.left = left;
-            this.attr = attr;
-        }
-
+    private record Has(Expr left, String attr) implements Expr {
         @Override
-        Object eval(Request request) {
+        public Object eval(Request request) {
             Map<?, ?> record = attributesOf(request, left.eval(request));
             if (record == null) {
                 throw Undecided.INSTANCE;
@@ -891,17 +831,9 @@ final class CompiledPolicy {
         }
     }
 
-    private static final class Like extends Expr {
-        private final Expr left;
-        private final PromptLike pattern;
-
-        Like(Expr left, PromptLike pattern) {
-            this.left = left;
-            this.pattern = pattern;
-        }
-
+    private record Like(Expr left, PromptLike pattern) implements Expr {
         @Override
-        Object eval(Request request) {
+        public Object eval(Request request) {
             if (left.eval(request) instanceof String s) {
                 // request strings were checked well-formed; literals come from Cedar's parser
                 return pattern.matches(s);
@@ -910,19 +842,9 @@ final class CompiledPolicy {
         }
     }
 
-    private static final class Is extends Expr {
-        private final Expr left;
-        private final String type;
-        private final Expr in;
-
-        Is(Expr left, String type, Expr in) {
-            this.left = left;
-            this.type = type;
-            this.in = in;
-        }
-
+    private record Is(Expr left, String type, Expr in) implements Expr {
         @Override
-        Object eval(Request request) {
+        public Object eval(Request request) {
             Object value = left.eval(request);
             Ent e = entity(value);
             if (!e.type().equals(type)) {
@@ -932,32 +854,16 @@ final class CompiledPolicy {
         }
     }
 
-    private static final class If extends Expr {
-        private final Expr condition;
-        private final Expr then;
-        private final Expr otherwise;
-
-        If(Expr condition, Expr then, Expr otherwise) {
-            this.condition = condition;
-            this.then = then;
-            this.otherwise = otherwise;
-        }
-
+    private record If(Expr condition, Expr then, Expr otherwise) implements Expr {
         @Override
-        Object eval(Request request) {
+        public Object eval(Request request) {
             return bool(condition.eval(request)) ? then.eval(request) : otherwise.eval(request);
         }
     }
 
-    private static final class SetLiteral extends Expr {
-        private final Expr[] items;
-
-        SetLiteral(Expr[] items) {
-            this.items = items;
-        }
-
+    private record SetLiteral(Expr[] items) implements Expr {
         @Override
-        Object eval(Request request) {
+        public Object eval(Request request) {
             Set<Object> set = new HashSet<>(items.length * 2);
             for (Expr item : items) {
                 Object value = item.eval(request);
@@ -970,19 +876,9 @@ final class CompiledPolicy {
         }
     }
 
-    private static final class IpMethod extends Expr {
-        private final String method;
-        private final Expr first;
-        private final Expr second;
-
-        IpMethod(String method, Expr first, Expr second) {
-            this.method = method;
-            this.first = first;
-            this.second = second;
-        }
-
+    private record IpMethod(String method, Expr first, Expr second) implements Expr {
         @Override
-        Object eval(Request request) {
+        public Object eval(Request request) {
             Ip ip = ip(first.eval(request));
             return switch (method) {
                 case "isInRange" -> ip.inRange(ip(second.eval(request)));
@@ -1002,15 +898,9 @@ final class CompiledPolicy {
         }
     }
 
-    private static final class RecordLiteral extends Expr {
-        private final Map<String, Expr> fields;
-
-        RecordLiteral(Map<String, Expr> fields) {
-            this.fields = fields;
-        }
-
+    private record RecordLiteral(Map<String, Expr> fields) implements Expr {
         @Override
-        Object eval(Request request) {
+        public Object eval(Request request) {
             Map<String, Object> record = new HashMap<>(fields.size() * 2);
             // Cedar evaluates fields in its own order; any error leaves the request to Cedar anyway.
             fields.forEach((name, e) -> record.put(name, e.eval(request)));

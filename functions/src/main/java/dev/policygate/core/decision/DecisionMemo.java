@@ -29,7 +29,7 @@ import java.util.concurrent.atomic.LongAdder;
  * </ul>
  *
  * <p>Limits: holds at most {@code capacity} decisions and forgets all of them when full, which
- * costs only re-evaluation; the same holds for the accepted addresses. Decisions with evaluation
+ * costs only re-evaluation ({@link CedarAddresses} bounds the addresses it relies on). Decisions with evaluation
  * errors are never stored. Thread-safe.
  */
 final class DecisionMemo {

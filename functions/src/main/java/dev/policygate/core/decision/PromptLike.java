@@ -35,7 +35,19 @@ final class PromptLike {
             return null;
         }
         try {
-            JsonNode conditions = Json.mapper().readTree(est).path("conditions");
+            return of(Json.mapper().readTree(est));
+        } catch (java.io.IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** As {@link #of(String)}, from the EST already read; null for a null tree. */
+    static PromptLike of(JsonNode root) {
+        if (root == null) {
+            return null;
+        }
+        try {
+            JsonNode conditions = root.path("conditions");
             if (!conditions.isArray() || conditions.isEmpty()) {
                 return null;
             }
@@ -54,7 +66,7 @@ final class PromptLike {
                 return null;
             }
             return ofPattern(like.path("pattern"));
-        } catch (java.io.IOException | RuntimeException e) {
+        } catch (RuntimeException e) {
             return null;
         }
     }

@@ -189,7 +189,7 @@ class CompiledPolicyDifferentialTest {
         assertThat(CompiledPolicy.compile("b", false, slot)).isNull();
         assertThat(CompiledPolicy.compile("c", false, extn)).isNull();
         assertThat(CompiledPolicy.compile("d", false, "not json")).isNull();
-        assertThat(CompiledPolicy.compile("e", false, null)).isNull();
+        assertThat(CompiledPolicy.compile("e", false, (String) null)).isNull();
     }
 
     private static AuthzRequest request(Random random) {
