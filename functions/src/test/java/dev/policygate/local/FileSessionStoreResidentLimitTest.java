@@ -14,6 +14,8 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -33,6 +35,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -50,7 +53,40 @@ class FileSessionStoreResidentLimitTest {
     private static final Instant T0 = Instant.parse("2026-11-25T23:50:00Z");
     @TempDir
     Path dir;
-    final SessionIds ids = new SessionIds(Clock.systemUTC());
+    /**
+     * Ids in creation order. The tests rely on "older" meaning "created first"; ids drawn in the same
+     * millisecond order by their random part, so the clock steps one millisecond per id.
+     */
+    final SessionIds ids = new SessionIds(new SteppingClock(Instant.now().toEpochMilli()));
+
+    /** A clock that moves one millisecond on every reading (thread-safe: the concurrency test shares it). */
+    private static final class SteppingClock extends Clock {
+        private final AtomicLong millis;
+
+        SteppingClock(long startMillis) {
+            this.millis = new AtomicLong(startMillis);
+        }
+
+        @Override
+        public long millis() {
+            return millis.getAndIncrement();
+        }
+
+        @Override
+        public Instant instant() {
+            return Instant.ofEpochMilli(millis());
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            throw new UnsupportedOperationException();
+        }
+    }
 
     /** One write: a begin (no recording) or a complete. */
     private record Op(SessionSummary summary, ObjectNode recording) {
