@@ -63,6 +63,11 @@ log "streaming time to first event (mock restarted on the same port)"
 PORT=$MOCK_PORT QUIET=1 node "$SHARED_BENCH/mock-anthropic.mjs" >"$OUT_DIR/mock2.out" 2>&1 &
 PIDS+=("$!")
 for _ in $(seq 1 100); do grep -q '^listening ' "$OUT_DIR/mock2.out" 2>/dev/null && break; sleep 0.05; done
+# The gateway's pooled connections still point at the mock that run-peer-bench.sh stopped. The local
+# upstream client checks a pooled connection only once it has been idle for 2 s (a check costs up to
+# 1 ms, so not on every request), and never retries a POST that failed on one: wait until every
+# pooled connection is due for that check, so the first streams are not 502s.
+sleep 2.5
 for rep in $(seq 1 "${REPS:-3}"); do
   node "$HERE/ttfe.mjs" "$TTFE_N" "direct=http://127.0.0.1:$MOCK_PORT/v1/messages" \
     "policygate=http://127.0.0.1:$GW_PORT/v1/messages|x-api-key:$KEY" | tee -a "$OUT_DIR/ttfe.jsonl"
