@@ -92,10 +92,11 @@ class RequestAnalyzerFuzzTest {
         }
         checkInvariants(a);
         ObjectNode masked = a.json().deepCopy();
-        MASKER.maskRequestMessages(masked, UnmaskDecider.MASK_ALL);
+        // as the gateway does: entities that run from one string into the next are masked piece by piece
+        MASKER.maskRequestMessages(masked, UnmaskDecider.MASK_ALL, !a.acrossParts().isEmpty());
         AnalysedRequest after = ANALYZER.analyse(Json.mapper().writeValueAsBytes(masked),
                 RequestAnalyzer.Operation.MESSAGES);
-        Visibility.assertNoDetectedValueVisible(a.rawText(), after.rawText(), "masked request", true);
+        Visibility.assertNoDetectedValueVisible(a.rawText(), after.rawText(), "masked request");
     }
 
     private static void checkInvariants(AnalysedRequest a) {

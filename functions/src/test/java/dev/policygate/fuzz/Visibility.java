@@ -17,19 +17,7 @@ final class Visibility {
      * masking cannot be expected to hide what was never detected there.
      */
     static void assertNoDetectedValueVisible(String original, String masked, String where) {
-        assertNoDetectedValueVisible(original, masked, where, false);
-    }
-
-    /**
-     * @param perLine the original is several strings joined with newlines and masked one by one
-     *                (a request): a detection that spans a newline may span two strings, which
-     *                masking cannot reach (see docs/SECURITY.md), so those are not checked
-     */
-    static void assertNoDetectedValueVisible(String original, String masked, String where, boolean perLine) {
         List<Detection> found = DetectorSet.builtIns().scan(original);
-        if (perLine) {
-            found = found.stream().filter(d -> original.substring(d.start(), d.end()).indexOf('\n') < 0).toList();
-        }
         if (found.isEmpty()) {
             return;
         }

@@ -16,14 +16,17 @@ import java.util.Set;
  * @param rawText          system and message text, as sent (for masking decisions)
  * @param normalisedPrompt the normalised text given to Cedar as {@code context.prompt}
  * @param detected         data classes found in the request text
+ * @param acrossParts      the classes of those found in an entity that runs from one string of the
+ *                         request into the next (a private key split over two content blocks):
+ *                         masking each string alone would leave both halves
  * @param tools            tool names (custom and server tools)
  * @param skills           {@code container.skills[].skill_id}
  * @param mcpServers       {@code mcp_servers[].name}
  * @param estimatedInputTokens a cheap estimate (chars / 4, plus images and documents)
  */
 public record AnalysedRequest(ObjectNode json, String model, long maxTokens, boolean stream, String rawText,
-                              String normalisedPrompt, Set<DataClass> detected, List<String> tools,
-                              List<String> skills, List<String> mcpServers, long estimatedInputTokens) {
+                              String normalisedPrompt, Set<DataClass> detected, Set<DataClass> acrossParts,
+                              List<String> tools, List<String> skills, List<String> mcpServers, long estimatedInputTokens) {
     public Set<String> detectionLabels() {
         java.util.TreeSet<String> labels = new java.util.TreeSet<>();
         for (DataClass c : detected) {

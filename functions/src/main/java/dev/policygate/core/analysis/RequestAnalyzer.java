@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.policygate.core.detect.DataClass;
 import dev.policygate.core.detect.DetectorSet;
 import dev.policygate.core.detect.Detection;
+import dev.policygate.core.detect.JoinedText;
 import dev.policygate.core.gateway.GatewayError;
 import dev.policygate.core.json.Json;
 import dev.policygate.core.masking.ReplyMasker;
@@ -123,7 +124,7 @@ public final class RequestAnalyzer {
             throw GatewayError.invalid("stream: not supported for count_tokens");
         }
 
-        StringBuilder raw = new StringBuilder(Math.min(text.length(), 1 << 20));
+        JoinedText raw = new JoinedText(Math.min(text.length(), 1 << 20));
         long extraTokens = 0;
         JsonNode system = json.get("system");
         if (system != null && !system.isNull()) {
@@ -242,17 +243,22 @@ public final class RequestAnalyzer {
 
         String rawText = raw.toString();
         Set<DataClass> detected = new LinkedHashSet<>();
+        Set<DataClass> acrossParts = Set.of();
         for (Detection d : detectors.scan(rawText)) {
             detected.add(d.dataClass());
+            if (raw.crossesJoin(d)) {
+                acrossParts = acrossParts.isEmpty() ? new LinkedHashSet<>() : acrossParts;
+                acrossParts.add(d.dataClass());
+            }
         }
         String normalised = PromptNormalizer.normalise(rawText);
         long estimated = (rawText.length() + 3L) / 4 + extraTokens;
-        return new AnalysedRequest(json, model, maxTokens, stream, rawText, normalised, detected, tools, skills, mcp,
-                estimated);
+        return new AnalysedRequest(json, model, maxTokens, stream, rawText, normalised, detected, acrossParts, tools,
+                skills, mcp, estimated);
     }
 
     /** Appends a content block's text; returns extra estimated tokens (images, binary documents). */
-    private long block(StringBuilder raw, JsonNode block, String at) {
+    private long block(JoinedText raw, JsonNode block, String at) {
         if (!block.isObject() || !block.path("type").isTextual()) {
             throw GatewayError.invalid(at + ": Input should be a content block with a type");
         }
@@ -304,7 +310,7 @@ public final class RequestAnalyzer {
     }
 
     /** Collects every string value, skipping identifiers and binary payloads. */
-    private static void collectStrings(StringBuilder raw, JsonNode node) {
+    private static void collectStrings(JoinedText raw, JsonNode node) {
         if (node == null || node.isNull()) {
             return;
         }
@@ -328,10 +334,7 @@ public final class RequestAnalyzer {
         }
     }
 
-    private static void append(StringBuilder raw, String s) {
-        if (!raw.isEmpty()) {
-            raw.append('\n');
-        }
+    private static void append(JoinedText raw, String s) {
         raw.append(s);
     }
 

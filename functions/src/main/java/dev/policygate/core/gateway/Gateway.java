@@ -318,7 +318,12 @@ public final class Gateway implements ApprovalListener {
     private ObjectNode maskedForRecording(AnalysedRequest a) {
         ObjectNode copy = a.json().deepCopy();
         if (!a.detected().isEmpty()) {
-            replyMasker.maskRequestMessages(copy, UnmaskDecider.MASK_ALL);
+            MaskReport report = replyMasker.maskRequestMessages(copy, UnmaskDecider.MASK_ALL, !a.acrossParts().isEmpty());
+            if (!report.maskedAcrossParts().containsAll(a.acrossParts())) {
+                // an entity crossed two strings where the masker's walk did not join them: keep no text at all
+                copy.remove(List.of("system", "messages", "tools"));
+                copy.put("text_removed", "an entity ran across two text parts and could not be masked");
+            }
         }
         // credentials the caller passes through for MCP servers are never recorded
         for (JsonNode server : copy.path("mcp_servers")) {
@@ -371,8 +376,16 @@ public final class Gateway implements ApprovalListener {
             boolean anyMasked = a.detected().stream().anyMatch(c -> !decider.mayReadUnmasked(c));
             if (anyMasked) {
                 copy = a.json().deepCopy();
-                replyMasker.maskRequestMessages(copy, decider).masked()
-                        .forEach(c -> ex.maskedInPrompt.add(c.name()));
+                MaskReport report = replyMasker.maskRequestMessages(copy, decider, !a.acrossParts().isEmpty());
+                report.masked().forEach(c -> ex.maskedInPrompt.add(c.name()));
+                for (DataClass c : a.acrossParts()) {
+                    if (!decider.mayReadUnmasked(c) && !report.maskedAcrossParts().contains(c)) {
+                        // the analyser saw an entity cross two strings that the masker's walk did not join: fail closed
+                        throw new GatewayError(400, "invalid_request_error", "The request holds " + c.label()
+                                + " data that runs from one text part into the next and could not be masked;"
+                                + " send it within one part, or remove it.", List.of());
+                    }
+                }
             }
         }
         if (forceNoStream) {

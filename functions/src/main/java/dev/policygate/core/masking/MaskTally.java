@@ -15,6 +15,8 @@ final class MaskTally {
     private final Map<DataClass, Boolean> decisions = new HashMap<>();
     final Set<DataClass> detected = new LinkedHashSet<>();
     final Set<DataClass> masked = new LinkedHashSet<>();
+    /** Classes masked in an entity that ran across two strings of a request. */
+    final Set<DataClass> maskedAcrossParts = new LinkedHashSet<>();
 
     MaskTally(UnmaskDecider decider) {
         this.decider = decider == null ? UnmaskDecider.MASK_ALL : decider;
@@ -40,6 +42,6 @@ final class MaskTally {
     }
 
     MaskReport report() {
-        return new MaskReport(detected, masked);
+        return new MaskReport(detected, masked, maskedAcrossParts);
     }
 }

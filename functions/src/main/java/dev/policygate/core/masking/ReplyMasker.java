@@ -4,9 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
+import dev.policygate.core.detect.Detection;
+import dev.policygate.core.detect.JoinedText;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 
 /**
  * Masks the text-bearing parts of Messages API JSON <em>in place</em>: callers that need the
@@ -56,16 +60,50 @@ public final class ReplyMasker {
      * {@code RequestAnalyzer} reads, so a class detected there is masked here.
      */
     public MaskReport maskRequestMessages(ObjectNode request, UnmaskDecider decider) {
+        return maskRequestMessages(request, decider, false);
+    }
+
+    /**
+     * Like {@link #maskRequestMessages(ObjectNode, UnmaskDecider)}; with {@code acrossParts} it also
+     * masks entities that run from one string of the request into the next (the analyser reports
+     * them: {@code AnalysedRequest.acrossParts}). The strings are joined in walk order with a newline
+     * between each two, as detection sees them, and each piece of such an entity is masked in its own
+     * string; {@link MaskReport#maskedAcrossParts()} names the classes so masked. That costs one more
+     * scan of the request's text, so callers ask for it only when the analyser found such an entity.
+     */
+    public MaskReport maskRequestMessages(ObjectNode request, UnmaskDecider decider, boolean acrossParts) {
         MaskTally tally = new MaskTally(decider);
+        UnaryOperator<String> mask = s -> masker.mask(s, tally);
+        if (acrossParts) {
+            JoinedText joined = new JoinedText(1024);
+            walkRequest(request, s -> {
+                joined.append(s);
+                return s;
+            });
+            List<List<Detection>> pieces = masker.piecesAcrossJoins(joined, tally);
+            if (pieces != null) {
+                int[] part = {0};
+                mask = s -> {
+                    List<Detection> mine = pieces.get(part[0]++);
+                    return mine == null ? masker.mask(s, tally) : masker.mask(s, mine, tally);
+                };
+            }
+        }
+        walkRequest(request, mask);
+        return tally.report();
+    }
+
+    /** Applies {@code mask} to every string of the request that reaches the model, in one fixed order. */
+    private static void walkRequest(ObjectNode request, UnaryOperator<String> mask) {
         JsonNode system = request.get("system");
         if (system != null) {
-            request.set("system", maskRequestNode(system, tally));
+            request.set("system", maskRequestNode(system, mask));
         }
         JsonNode messages = request.get("messages");
         if (messages instanceof ArrayNode array) {
             for (JsonNode m : array) {
                 if (m instanceof ObjectNode message && message.get("content") != null) {
-                    message.set("content", maskRequestNode(message.get("content"), tally));
+                    message.set("content", maskRequestNode(message.get("content"), mask));
                 }
             }
         }
@@ -73,22 +111,21 @@ public final class ReplyMasker {
         if (tools instanceof ArrayNode array) {
             for (JsonNode t : array) {
                 if (t instanceof ObjectNode tool) {
-                    maskRequestNode(tool, tally);
+                    maskRequestNode(tool, mask);
                 }
             }
         }
-        return tally.report();
     }
 
     /** The request-side walk: every string except {@link #REQUEST_NON_TEXT_KEYS} and binary data. */
-    private JsonNode maskRequestNode(JsonNode node, MaskTally tally) {
+    private static JsonNode maskRequestNode(JsonNode node, UnaryOperator<String> mask) {
         if (node.isTextual()) {
-            String masked = masker.mask(node.textValue(), tally);
+            String masked = mask.apply(node.textValue());
             return masked.equals(node.textValue()) ? node : TextNode.valueOf(masked);
         }
         if (node instanceof ArrayNode array) {
             for (int i = 0; i < array.size(); i++) {
-                JsonNode m = maskRequestNode(array.get(i), tally);
+                JsonNode m = maskRequestNode(array.get(i), mask);
                 if (m != array.get(i)) {
                     array.set(i, m);
                 }
@@ -104,7 +141,7 @@ public final class ReplyMasker {
                 if (REQUEST_NON_TEXT_KEYS.contains(k) || (base64 && k.equals("data"))) {
                     continue;
                 }
-                JsonNode m = maskRequestNode(e.getValue(), tally);
+                JsonNode m = maskRequestNode(e.getValue(), mask);
                 if (m != e.getValue()) {
                     e.setValue(m);
                 }

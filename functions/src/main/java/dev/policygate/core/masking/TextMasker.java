@@ -3,8 +3,11 @@ package dev.policygate.core.masking;
 import dev.policygate.core.detect.DataClass;
 import dev.policygate.core.detect.Detection;
 import dev.policygate.core.detect.DetectorSet;
+import dev.policygate.core.detect.JoinedText;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
@@ -70,6 +73,67 @@ public final class TextMasker {
         StringBuilder out = new StringBuilder(text.length() + 16);
         boolean replaced = appendMasked(out, text, 0, text.length(), found, tally);
         return replaced ? out.toString() : text;
+    }
+
+    /**
+     * Masks {@code text} like {@link #mask(String, MaskTally)}, and also the {@code pieces} (in its
+     * coordinates, sorted by start): parts of entities that detection found only with the text
+     * around this one. Where a piece overlaps a detection of the text's own, the two are masked as
+     * one value, of the class that must be masked if only one must.
+     */
+    String mask(String text, List<Detection> pieces, MaskTally tally) {
+        List<Detection> own = detectors.scan(text);
+        List<Detection> all = new ArrayList<>(own.size() + pieces.size());
+        all.addAll(own);
+        all.addAll(pieces);
+        all.sort(Comparator.comparingInt(Detection::start).thenComparingInt(Detection::end));
+        List<Detection> merged = new ArrayList<>(all.size());
+        for (Detection d : all) {
+            Detection last = merged.isEmpty() ? null : merged.get(merged.size() - 1);
+            if (last != null && d.start() < last.end()) {
+                DataClass cls = tally.mustMask(last.dataClass()) ? last.dataClass() : d.dataClass();
+                merged.set(merged.size() - 1, new Detection(cls, last.start(), Math.max(last.end(), d.end())));
+            } else {
+                merged.add(d);
+            }
+        }
+        StringBuilder out = new StringBuilder(text.length() + 16);
+        boolean replaced = appendMasked(out, text, 0, text.length(), merged, tally);
+        return replaced ? out.toString() : text;
+    }
+
+    /**
+     * The pieces, per part, of the detections in {@code joined} that cross from one part into the
+     * next, each in its part's own coordinates; null when there are none. Each such class that the
+     * reader may not see is noted in the tally as masked across parts.
+     */
+    List<List<Detection>> piecesAcrossJoins(JoinedText joined, MaskTally tally) {
+        List<List<Detection>> pieces = null;
+        for (Detection d : detectors.scan(joined.toString())) {
+            if (!joined.crossesJoin(d)) {
+                continue;
+            }
+            if (pieces == null) {
+                pieces = new ArrayList<>(joined.parts());
+                for (int i = 0; i < joined.parts(); i++) {
+                    pieces.add(null);
+                }
+            }
+            if (tally.mustMask(d.dataClass())) {
+                tally.maskedAcrossParts.add(d.dataClass());
+            }
+            for (int i = joined.partAt(d.start()); i <= joined.partAt(d.end() - 1); i++) {
+                int start = Math.max(d.start(), joined.start(i));
+                int end = Math.min(d.end(), joined.end(i));
+                if (end > start) {
+                    if (pieces.get(i) == null) {
+                        pieces.set(i, new ArrayList<>(2));
+                    }
+                    pieces.get(i).add(new Detection(d.dataClass(), start - joined.start(i), end - joined.start(i)));
+                }
+            }
+        }
+        return pieces;
     }
 
     /**

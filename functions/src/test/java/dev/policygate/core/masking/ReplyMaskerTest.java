@@ -2,6 +2,7 @@ package dev.policygate.core.masking;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.policygate.core.detect.DataClass;
 import dev.policygate.core.detect.DetectorSet;
@@ -116,5 +117,59 @@ class ReplyMaskerTest {
         ObjectNode request = json("{'system':'key AKIAIOSFODNN7EXAMPLE','messages':[]}");
         masker.maskRequestMessages(request, UnmaskDecider.MASK_ALL);
         assertThat(request.get("system").asText()).isEqualTo("key [AWS_ACCESS_KEY]");
+    }
+
+    /** A private key whose BEGIN line is one text block and whose body and END line are the next. */
+    private static ObjectNode keySplitOverTwoBlocks() {
+        ObjectNode request = json("{'messages':[{'role':'user','content':[{'type':'text','text':'x'},"
+                + "{'type':'text','text':'y'}]}]}");
+        ArrayNode blocks = (ArrayNode) request.at("/messages/0/content");
+        ((ObjectNode) blocks.get(0)).put("text", "here is my key -----BEGIN PRIVATE KEY-----");
+        ((ObjectNode) blocks.get(1)).put("text", "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC" + "A".repeat(48) + "\n-----END PRIVATE KEY-----\nthanks");
+        return request;
+    }
+
+    @Test
+    void maskRequestMessages_acrossParts_masksEachPieceOfAnEntityThatRunsFromOneStringIntoTheNext() {
+        // GIVEN a request whose private key starts in one text block and ends in the next
+        ObjectNode request = keySplitOverTwoBlocks();
+        // (masked string by string, neither half is an entity, so both would go out as they are)
+        ObjectNode alone = request.deepCopy();
+        assertThat(masker.maskRequestMessages(alone, UnmaskDecider.MASK_ALL).masked()).isEmpty();
+        assertThat(alone).isEqualTo(request);
+
+        // WHEN masked across parts
+        MaskReport report = masker.maskRequestMessages(request, UnmaskDecider.MASK_ALL, true);
+
+        // THEN each block has its piece replaced, the text around the key is kept, and the class is reported
+        assertThat(request.at("/messages/0/content/0/text").asText()).isEqualTo("here is my key [PRIVATE_KEY]");
+        assertThat(request.at("/messages/0/content/1/text").asText()).isEqualTo("[PRIVATE_KEY]\nthanks");
+        assertThat(report.masked()).containsExactly(DataClass.PRIVATE_KEY);
+        assertThat(report.maskedAcrossParts()).containsExactly(DataClass.PRIVATE_KEY);
+    }
+
+    @Test
+    void maskRequestMessages_acrossParts_leavesThePiecesAlone_whenTheReaderMaySeeTheClass() {
+        ObjectNode request = keySplitOverTwoBlocks();
+        ObjectNode before = request.deepCopy();
+        MaskReport report = masker.maskRequestMessages(request, c -> c.equals(DataClass.PRIVATE_KEY), true);
+        assertThat(request).isEqualTo(before);
+        assertThat(report.detected()).contains(DataClass.PRIVATE_KEY);
+        assertThat(report.maskedAcrossParts()).isEmpty();
+    }
+
+    @Test
+    void maskRequestMessages_acrossParts_stillMasksWhatEachStringHoldsOnItsOwn() {
+        // GIVEN a split key, and an address and an AWS key that each sit inside one string
+        ObjectNode request = keySplitOverTwoBlocks();
+        request.put("system", "ops mail ops@example.com");
+        ((ArrayNode) request.at("/messages/0/content")).addObject().put("type", "text")
+                .put("text", "AKIA" + "IOSFODNN7EXAMPLE");
+        // WHEN masked across parts
+        masker.maskRequestMessages(request, UnmaskDecider.MASK_ALL, true);
+        // THEN all three are masked, each where it was
+        assertThat(request.get("system").asText()).isEqualTo("ops mail [EMAIL]");
+        assertThat(request.at("/messages/0/content/0/text").asText()).isEqualTo("here is my key [PRIVATE_KEY]");
+        assertThat(request.at("/messages/0/content/2/text").asText()).isEqualTo("[AWS_ACCESS_KEY]");
     }
 }
