@@ -65,8 +65,9 @@ import java.util.logging.Logger;
  * (one write(2) each) before {@code begin}/{@code complete} return, but none is fsynced on the
  * request path. A committer thread fsyncs the day files written since its last pass, the folders of
  * new day files, and the index every {@value #COMMIT_INTERVAL_MS} ms: two or three fsyncs a pass,
- * whatever the request rate. So if the process dies (crash, kill -9) nothing that was recorded is
- * lost, because the kernel holds it; if the machine loses power or the kernel crashes, at most the
+ * whatever the request rate, and none while nothing is written. So if the process dies (crash,
+ * kill -9) nothing that was recorded is lost, because the kernel holds it; if the machine loses
+ * power or the kernel crashes, at most the
  * last {@value #COMMIT_INTERVAL_MS} ms of sessions (plus the pass in progress) may be missing or
  * cut short. A torn last index line is skipped at load; a torn last recording line is closed with a
  * newline before the next append; an index line whose recording did not reach the disk reads as
@@ -128,6 +129,10 @@ final class FileSessionStore implements SessionStore, AutoCloseable {
     private final FileChannel indexChannel;
     /** Where the next index line starts (the file's size after our writes); -1 after a failed write. Under appendLock. */
     private long indexEnd;
+    /** Set after each index write, cleared by the committer before it fsyncs: an idle store syncs nothing. */
+    private volatile boolean indexDirty;
+    /** How many times the index was fsynced (for tests). Under commitLock. */
+    private long indexSyncs;
     /** Guards the day writer, {@link #dirtyDays}, {@link #newFolders} and {@link #checkedDays}. */
     private final Object recordingLock = new Object();
     /** The only day file open for writing; volatile so the committer can fsync through it. */
@@ -209,6 +214,8 @@ final class FileSessionStore implements SessionStore, AutoCloseable {
             writeFully(indexChannel, new byte[] {'\n'});
         }
         this.indexEnd = indexChannel.size();
+        // the first pass syncs what opening may have created or closed
+        this.indexDirty = true;
         this.committer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "policygate-session-commit");
             t.setDaemon(true);
@@ -252,8 +259,16 @@ final class FileSessionStore implements SessionStore, AutoCloseable {
             for (Path folder : folders) {
                 forceFolder(folder);
             }
-            if (indexChannel.isOpen()) {
-                indexChannel.force(false);
+            if (indexDirty && indexChannel.isOpen()) {
+                // cleared first: a line written while the fsync runs is synced by the next pass
+                indexDirty = false;
+                try {
+                    indexChannel.force(false);
+                    indexSyncs++;
+                } catch (IOException | RuntimeException e) {
+                    indexDirty = true;
+                    throw e;
+                }
             }
         }
     }
@@ -646,6 +661,7 @@ final class FileSessionStore implements SessionStore, AutoCloseable {
                 throw e;
             }
             indexEnd += line.length;
+            indexDirty = true;
             return offset;
         }
     }
@@ -861,6 +877,13 @@ final class FileSessionStore implements SessionStore, AutoCloseable {
 
     boolean isResident(String id) {
         return index.containsKey(id);
+    }
+
+    /** How many times the committer (or a close) fsynced the index. */
+    long indexSyncs() {
+        synchronized (commitLock) {
+            return indexSyncs;
+        }
     }
 
     /** How many sessions were evicted: kept as an id and an index-line offset. */

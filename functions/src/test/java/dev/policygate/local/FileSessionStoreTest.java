@@ -90,6 +90,25 @@ class FileSessionStoreTest {
     }
 
     @Test
+    void commit_fsyncsTheIndexOnlyAfterItWasWritten_soAnIdleStoreSyncsNothing() throws Exception {
+        // GIVEN a store whose first pass has run
+        try (FileSessionStore store = FileSessionStore.open(dir)) {
+            store.commit();
+            long afterOpen = store.indexSyncs();
+            // WHEN passes run with nothing written
+            store.commit();
+            store.commit();
+            // THEN none of them fsyncs the index
+            assertThat(store.indexSyncs()).isEqualTo(afterOpen);
+            // AND the first pass after a write does, once
+            store.begin(summary(ids.next(), "dev", SessionStatus.IN_FLIGHT, "ALLOW"));
+            store.commit();
+            store.commit();
+            assertThat(store.indexSyncs()).isEqualTo(afterOpen + 1);
+        }
+    }
+
+    @Test
     void commit_canRunWhileSessionsAreWritten() throws Exception {
         FileSessionStore store = FileSessionStore.open(dir);
         for (int i = 0; i < 20; i++) {
