@@ -159,8 +159,9 @@ public final class RequestAnalyzer {
                 throw GatewayError.invalid(at + ": Input should be an object");
             }
             String role = message.path("role").asText("");
-            if (!role.equals("user") && !role.equals("assistant")) {
-                throw GatewayError.invalid(at + ".role: Input should be 'user' or 'assistant'");
+            // Claude Code sends system turns inside messages; their content is prompt text like any other
+            if (!role.equals("user") && !role.equals("assistant") && !role.equals("system")) {
+                throw GatewayError.invalid(at + ".role: Input should be 'user', 'assistant' or 'system'");
             }
             JsonNode content = message.get("content");
             if (content == null || content.isNull()) {

@@ -50,6 +50,23 @@ class RequestAnalyzerTest {
     }
 
     @Test
+    void analyse_acceptsSystemTurnsInMessages_asClaudeCodeSendsThem_andReadsTheirText() {
+        // GIVEN a request shaped like Claude Code's: a system turn between two user turns
+        AnalysedRequest a = analyzer.analyse(Fixtures.event("messages/system-turn-in-messages.json"),
+                RequestAnalyzer.Operation.MESSAGES);
+        // THEN its text is prompt text like any other: detected, and seen by policy
+        assertThat(a.detectionLabels()).containsExactly("pii:EMAIL");
+        assertThat(a.normalisedPrompt()).contains("working directory").contains("run the tests");
+        assertThat(a.tools()).containsExactly("Bash");
+    }
+
+    @Test
+    void analyse_refusesARoleTheMessagesApiDoesNotHave() {
+        assertInvalid(() -> analyse("{\"model\":\"m\",\"max_tokens\":5,\"messages\":[{\"role\":\"tool\","
+                + "\"content\":\"x\"}]}"), "messages.0.role: Input should be 'user', 'assistant' or 'system'");
+    }
+
+    @Test
     void analyse_listsSkillsAndMcpServers() {
         AnalysedRequest a = analyzer.analyse(Fixtures.event("messages/skills-and-mcp.json"),
                 RequestAnalyzer.Operation.MESSAGES);
@@ -84,7 +101,7 @@ class RequestAnalyzerTest {
         assertInvalid(() -> analyse("{\"model\":\"m\",\"max_tokens\":0,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}"),
                 "max_tokens");
         assertInvalid(() -> analyse("{\"model\":\"m\",\"max_tokens\":5,\"messages\":[]}"), "messages");
-        assertInvalid(() -> analyse("{\"model\":\"m\",\"max_tokens\":5,\"messages\":[{\"role\":\"system\",\"content\":\"x\"}]}"),
+        assertInvalid(() -> analyse("{\"model\":\"m\",\"max_tokens\":5,\"messages\":[{\"role\":\"robot\",\"content\":\"x\"}]}"),
                 "messages.0.role");
         assertInvalid(() -> analyse("{\"model\":\"m\",\"max_tokens\":5,\"stream\":\"yes\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}"),
                 "stream");
