@@ -258,6 +258,25 @@ public final class RequestAnalyzer {
                 skills, mcp, estimated);
     }
 
+    /**
+     * The classes detection finds in {@code request}'s prompt text, read exactly as {@link #analyse}
+     * reads it: for checking a masked copy of a request that was analysed before. Throws a
+     * {@link GatewayError} where {@code analyse} would (a masked copy can fail where its original
+     * passed, for instance when masking made two tool names equal).
+     */
+    public Set<DataClass> detectedIn(ObjectNode request) {
+        ObjectNode probe = request.deepCopy();
+        // read as count_tokens reads it: the same text, without the Messages-only fields
+        probe.remove("stream");
+        byte[] body;
+        try {
+            body = Json.mapper().writeValueAsBytes(probe);
+        } catch (JacksonException e) {
+            throw GatewayError.internal();
+        }
+        return analyse(body, Operation.COUNT_TOKENS).detected();
+    }
+
     /** Appends a content block's text; returns extra estimated tokens (images, binary documents). */
     private long block(JoinedText raw, JsonNode block, String at) {
         if (!block.isObject() || !block.path("type").isTextual()) {

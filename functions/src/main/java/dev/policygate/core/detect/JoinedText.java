@@ -53,9 +53,12 @@ public final class JoinedText {
         return i >= 0 ? i : Math.max(0, -i - 2);
     }
 
-    /** Whether {@code d} covers a newline that joins two parts: masking each part alone would miss it. */
+    /**
+     * Whether {@code d} covers a newline that joins two parts, even as its last character: a scan of
+     * each part alone could miss it.
+     */
     public boolean crossesJoin(Detection d) {
-        return parts > 1 && d.end() > d.start() && partAt(d.start()) != partAt(d.end() - 1);
+        return parts > 1 && d.end() > d.start() && partAt(d.start()) != partAt(d.end());
     }
 
     @Override

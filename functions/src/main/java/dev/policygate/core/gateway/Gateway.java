@@ -258,6 +258,10 @@ public final class Gateway implements ApprovalListener {
                     throw new GatewayError(403, "permission_error", "This request needs human approval ("
                             + String.join("; ", d.messages()) + "); send it to /v1/messages.", d.policyIds());
                 }
+                if (!a.acrossParts().isEmpty()) {
+                    // a request that could not be masked for forwarding is refused now, not after an approver's work
+                    forwardBody(ex, a, req.body(), a.stream());
+                }
                 return hold(ex, principal, a, req, upstreamHeaders, d);
             }
             default -> {
@@ -318,8 +322,8 @@ public final class Gateway implements ApprovalListener {
     private ObjectNode maskedForRecording(AnalysedRequest a) {
         ObjectNode copy = a.json().deepCopy();
         if (!a.detected().isEmpty()) {
-            MaskReport report = replyMasker.maskRequestMessages(copy, UnmaskDecider.MASK_ALL, !a.acrossParts().isEmpty());
-            if (!report.maskedAcrossParts().containsAll(a.acrossParts())) {
+            replyMasker.maskRequestMessages(copy, UnmaskDecider.MASK_ALL, !a.acrossParts().isEmpty());
+            if (!a.acrossParts().isEmpty() && stillShows(copy, UnmaskDecider.MASK_ALL)) {
                 // an entity crossed two strings where the masker's walk did not join them: keep no text at all
                 copy.remove(List.of("system", "messages", "tools"));
                 copy.put("text_removed", "an entity ran across two text parts and could not be masked");
@@ -332,6 +336,25 @@ public final class Gateway implements ApprovalListener {
             }
         }
         return copy;
+    }
+
+    /**
+     * Whether the analyser, reading a masked copy as it reads a request, still finds a class the
+     * reader may not see; also when it cannot read the copy at all (fail closed).
+     */
+    private boolean stillShows(ObjectNode masked, UnmaskDecider reader) {
+        Set<DataClass> found;
+        try {
+            found = analyzer.detectedIn(masked);
+        } catch (GatewayError e) {
+            return true;
+        }
+        for (DataClass c : found) {
+            if (!reader.mayReadUnmasked(c)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private UnmaskDecider replyDecider(Principal p) {
@@ -378,13 +401,13 @@ public final class Gateway implements ApprovalListener {
                 copy = a.json().deepCopy();
                 MaskReport report = replyMasker.maskRequestMessages(copy, decider, !a.acrossParts().isEmpty());
                 report.masked().forEach(c -> ex.maskedInPrompt.add(c.name()));
-                for (DataClass c : a.acrossParts()) {
-                    if (!decider.mayReadUnmasked(c) && !report.maskedAcrossParts().contains(c)) {
-                        // the analyser saw an entity cross two strings that the masker's walk did not join: fail closed
-                        throw new GatewayError(400, "invalid_request_error", "The request holds " + c.label()
-                                + " data that runs from one text part into the next and could not be masked;"
-                                + " send it within one part, or remove it.", List.of());
-                    }
+                if (!a.acrossParts().isEmpty() && stillShows(copy, decider)) {
+                    // what the analyser still finds ran across strings that the masker's walk did not join
+                    String classes = a.acrossParts().stream().map(DataClass::label).sorted()
+                            .collect(java.util.stream.Collectors.joining(", "));
+                    throw new GatewayError(400, "invalid_request_error", "The request holds " + classes
+                            + " data that runs from one text part into the next and could not be masked;"
+                            + " send it within one part, or remove it.", List.of());
                 }
             }
         }

@@ -48,8 +48,10 @@ public final class ReplyMasker {
 
     /**
      * Keys whose string values are identifiers or opaque payloads, not text the model reads.
-     * The request analyser skips exactly these when it builds the prompt text that detection and
-     * policy see, and request masking skips exactly these too: what is detected is what is masked.
+     * The request analyser skips these when it builds the prompt text that detection and policy
+     * see, and request masking skips them too. Masking also walks a few strings the analyser does
+     * not read (citations, a {@code tool_use} block's {@code name}), so it covers at least what is
+     * detected; the gateway checks a masked copy again when an entity ran across strings.
      */
     public static final Set<String> REQUEST_NON_TEXT_KEYS = Set.of("type", "id", "tool_use_id", "media_type",
             "signature", "cache_control", "file_id");

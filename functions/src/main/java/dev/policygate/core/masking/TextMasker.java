@@ -77,29 +77,62 @@ public final class TextMasker {
 
     /**
      * Masks {@code text} like {@link #mask(String, MaskTally)}, and also the {@code pieces} (in its
-     * coordinates, sorted by start): parts of entities that detection found only with the text
-     * around this one. Where a piece overlaps a detection of the text's own, the two are masked as
-     * one value, of the class that must be masked if only one must.
+     * coordinates): parts of entities that detection found only with the text around this one. A
+     * value that holds a piece is always replaced by the bare placeholder, whatever the strategy:
+     * a partial rendering of each piece would show more of the entity than of a whole one. Where a
+     * piece overlaps a detection of the text's own, the two are one value, of the class that must
+     * be masked if only one must, and a secret wins over personal data as in {@link DetectorSet}.
      */
     String mask(String text, List<Detection> pieces, MaskTally tally) {
-        List<Detection> own = detectors.scan(text);
-        List<Detection> all = new ArrayList<>(own.size() + pieces.size());
-        all.addAll(own);
+        List<Detection> all = new ArrayList<>(detectors.scan(text));
+        int own = all.size();
         all.addAll(pieces);
-        all.sort(Comparator.comparingInt(Detection::start).thenComparingInt(Detection::end));
-        List<Detection> merged = new ArrayList<>(all.size());
-        for (Detection d : all) {
-            Detection last = merged.isEmpty() ? null : merged.get(merged.size() - 1);
-            if (last != null && d.start() < last.end()) {
-                DataClass cls = tally.mustMask(last.dataClass()) ? last.dataClass() : d.dataClass();
-                merged.set(merged.size() - 1, new Detection(cls, last.start(), Math.max(last.end(), d.end())));
-            } else {
-                merged.add(d);
-            }
+        Integer[] order = new Integer[all.size()];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
         }
+        java.util.Arrays.sort(order, Comparator.comparingInt((Integer i) -> all.get(i).start())
+                .thenComparingInt(i -> all.get(i).end()));
         StringBuilder out = new StringBuilder(text.length() + 16);
-        boolean replaced = appendMasked(out, text, 0, text.length(), merged, tally);
+        int pos = 0;
+        boolean replaced = false;
+        int k = 0;
+        while (k < order.length) {
+            Detection first = all.get(order[k]);
+            int start = first.start();
+            int end = first.end();
+            DataClass cls = first.dataClass();
+            boolean piece = order[k] >= own;
+            for (k++; k < order.length && all.get(order[k]).start() < end; k++) {
+                Detection d = all.get(order[k]);
+                end = Math.max(end, d.end());
+                piece |= order[k] >= own;
+                cls = stronger(cls, d.dataClass(), tally);
+            }
+            if (!tally.mustMask(cls)) {
+                continue;
+            }
+            out.append(text, pos, start);
+            if (piece) {
+                out.append('[').append(cls.name()).append(']');
+            } else {
+                appendPlaceholder(out, cls, text.substring(start, end), tally);
+            }
+            pos = end;
+            replaced = true;
+        }
+        out.append(text, pos, text.length());
         return replaced ? out.toString() : text;
+    }
+
+    /** Of two classes found in one value: the one that must be masked, else a secret, else the first. */
+    private static DataClass stronger(DataClass a, DataClass b, MaskTally tally) {
+        boolean maskA = tally.mustMask(a);
+        boolean maskB = tally.mustMask(b);
+        if (maskA != maskB) {
+            return maskA ? a : b;
+        }
+        return b.kind() == DataClass.Kind.SECRET && a.kind() != DataClass.Kind.SECRET ? b : a;
     }
 
     /**

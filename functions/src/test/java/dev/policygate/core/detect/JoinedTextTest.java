@@ -39,7 +39,7 @@ class JoinedTextTest {
     void crossesJoin_onlyForADetectionThatCoversTheNewlineBetweenTwoParts() {
         JoinedText t = of("abcd", "efgh");
         assertThat(t.crossesJoin(new Detection(KEY, 1, 4))).isFalse();
-        assertThat(t.crossesJoin(new Detection(KEY, 1, 5))).as("ends on the joining newline").isFalse();
+        assertThat(t.crossesJoin(new Detection(KEY, 1, 5))).as("takes in the joining newline").isTrue();
         assertThat(t.crossesJoin(new Detection(KEY, 3, 6))).isTrue();
         assertThat(t.crossesJoin(new Detection(KEY, 5, 9))).isFalse();
         // AND a single part has no joins, whatever newlines it holds

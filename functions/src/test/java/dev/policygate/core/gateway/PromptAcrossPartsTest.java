@@ -167,6 +167,48 @@ class PromptAcrossPartsTest {
     }
 
     @Test
+    void aSecondSplitKeyTheMaskerCannotJoin_isRefused_evenWhenAFirstOneOfTheSameClassWasMasked() throws IOException {
+        // GIVEN one key split over two text blocks (the masker joins and masks it), and a second, without an
+        // END line, whose BEGIN line is a text block and whose body is the input of the tool_use after it: the
+        // masker's walk puts the tool's name between the two, the analyser's does not
+        Gateway gateway = gateway(policiesThatMaskPrivateKeys(), DetectorSet.builtIns());
+        ObjectNode body = twoBlocks("first " + BEGIN, KEY_BODY + "\n-----END PRIVATE KEY-----");
+        ArrayNode second = body.withArray("messages").addObject().put("role", "assistant").putArray("content");
+        second.addObject().put("type", "text").put("text", BEGIN);
+        String secondBody = "Zm9vYmFy".repeat(10);
+        second.addObject().put("type", "tool_use").put("id", "toolu_1").put("name", "save_key")
+                .putObject("input").put("k", secondBody);
+        body.withArray("messages").addObject().put("role", "user").put("content", "ok");
+
+        // WHEN it is sent
+        GatewayResponse r = post(gateway, body);
+
+        // THEN it is refused and nothing is forwarded, and the recording keeps neither key
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(Json.mapper().readTree(r.body()).at("/error/message").asText()).contains("secret:PRIVATE_KEY");
+        assertThat(upstream.sent).isEmpty();
+        assertThat(recordingOf(r)).doesNotContain(secondBody).doesNotContain(KEY_BODY);
+    }
+
+    @Test
+    void aCustomMatchThatEndsOnTheJoiningNewline_isMaskedInTheStringItCameFrom() throws IOException {
+        // GIVEN a custom secret whose pattern takes in the whitespace after it, at the end of a text block
+        DetectorSet detectors = DetectorSet.withCustom(List.of(
+                new DetectorSet.CustomPattern("ACCOUNT", DataClass.Kind.SECRET, "ACCT-[0-9]{6}\\s")));
+        Gateway gateway = gateway(policiesThatMaskPrivateKeys(), detectors);
+
+        // WHEN the account number ends the first block (so only the joined text, with its newline, matches)
+        GatewayResponse r = post(gateway, twoBlocks("charge ACCT-123456", "thanks"));
+
+        // THEN it is masked where it was, and the rest goes as sent
+        assertThat(r.status()).isEqualTo(200);
+        JsonNode forwarded = Json.mapper().readTree(upstream.sent.get(0).body());
+        assertThat(forwarded.at("/messages/0/content/0/text").asText()).isEqualTo("charge [ACCOUNT]");
+        assertThat(forwarded.at("/messages/0/content/1/text").asText()).isEqualTo("thanks");
+        assertThat(recordingOf(r)).doesNotContain("123456");
+    }
+
+    @Test
     void withoutSuchAnEntity_theCallersBytesAreForwardedUnchanged() throws IOException {
         Gateway gateway = gateway(policiesThatMaskPrivateKeys(), DetectorSet.builtIns());
         ObjectNode body = twoBlocks("hello", "mail bob@example.com");

@@ -172,4 +172,17 @@ class ReplyMaskerTest {
         assertThat(request.at("/messages/0/content/0/text").asText()).isEqualTo("here is my key [PRIVATE_KEY]");
         assertThat(request.at("/messages/0/content/2/text").asText()).isEqualTo("[AWS_ACCESS_KEY]");
     }
+
+    @Test
+    void maskRequestMessages_acrossParts_drawsEachPieceAsTheBarePlaceholder_evenUnderPartialMasking() {
+        // GIVEN partial masking, which shows the last characters of a whole value
+        ReplyMasker partial = new ReplyMasker(new TextMasker(DetectorSet.builtIns(),
+                new MaskingConfig(MaskingStrategy.PARTIAL, Map.of(), null)));
+        ObjectNode request = keySplitOverTwoBlocks();
+        // WHEN a key split over two blocks is masked
+        partial.maskRequestMessages(request, UnmaskDecider.MASK_ALL, true);
+        // THEN neither piece shows any of the key: a tail per piece would show more than of a whole key
+        assertThat(request.at("/messages/0/content/0/text").asText()).isEqualTo("here is my key [PRIVATE_KEY]");
+        assertThat(request.at("/messages/0/content/1/text").asText()).isEqualTo("[PRIVATE_KEY]\nthanks");
+    }
 }
