@@ -2,9 +2,6 @@ package dev.policygate.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.policygate.core.auth.ApiKeyRecord;
-import dev.policygate.core.auth.ApiKeys;
-import dev.policygate.local.FileApiKeyStore;
 import dev.policygate.local.LocalGateway;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -19,7 +16,6 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -51,11 +47,7 @@ class ClaudeCodeEndToEndTest {
     @BeforeAll
     static void start() throws IOException {
         mock = new MockAnthropic();
-        String key = ApiKeys.newKey();
-        String hash = ApiKeys.hash(key);
-        FileApiKeyStore.open(data).put(new ApiKeyRecord(ApiKeys.keyId(hash), hash, "dev", Set.of("developers"),
-                "dev@example.com", Instant.now(), false));
-        devKey = key;
+        devKey = GatewayEndToEndTest.createKey(data, "dev", Set.of("developers"), "dev@example.com");
         gw = LocalGateway.start(LocalGateway.Options.defaults(data, RepoPaths.root().resolve("cedar-policies"))
                         .withPort(0).withUpstream(URI.create(mock.baseUrl()), UPSTREAM_KEY),
                 new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));

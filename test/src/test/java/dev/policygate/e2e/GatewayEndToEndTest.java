@@ -95,9 +95,14 @@ class GatewayEndToEndTest {
     }
 
     static String createKey(String principal, Set<String> groups, String email) {
+        return createKey(data, principal, groups, email);
+    }
+
+    /** A new gateway key for {@code principal}, stored in the local data folder {@code dir}. */
+    static String createKey(Path dir, String principal, Set<String> groups, String email) {
         String key = ApiKeys.newKey();
         String hash = ApiKeys.hash(key);
-        FileApiKeyStore.open(data).put(new ApiKeyRecord(ApiKeys.keyId(hash), hash, principal, groups, email,
+        FileApiKeyStore.open(dir).put(new ApiKeyRecord(ApiKeys.keyId(hash), hash, principal, groups, email,
                 Instant.now(), false));
         return key;
     }

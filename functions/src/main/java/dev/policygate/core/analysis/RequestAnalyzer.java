@@ -129,7 +129,7 @@ public final class RequestAnalyzer {
         JsonNode system = json.get("system");
         if (system != null && !system.isNull()) {
             if (system.isTextual()) {
-                append(raw, system.asText());
+                raw.append(system.asText());
             } else if (system.isArray()) {
                 int i = 0;
                 for (JsonNode block : system) {
@@ -137,7 +137,7 @@ public final class RequestAnalyzer {
                             || !block.path("text").isTextual()) {
                         throw GatewayError.invalid("system." + i + ": Input should be a text block");
                     }
-                    append(raw, block.get("text").asText());
+                    raw.append(block.get("text").asText());
                     i++;
                 }
             } else {
@@ -168,7 +168,7 @@ public final class RequestAnalyzer {
                 throw GatewayError.invalid(at + ".content: Field required");
             }
             if (content.isTextual()) {
-                append(raw, content.asText());
+                raw.append(content.asText());
             } else if (content.isArray()) {
                 int bi = 0;
                 for (JsonNode block : content) {
@@ -288,7 +288,7 @@ public final class RequestAnalyzer {
                 if (!block.path("text").isTextual()) {
                     throw GatewayError.invalid(at + ".text: Field required");
                 }
-                append(raw, block.get("text").asText());
+                raw.append(block.get("text").asText());
                 return 0;
             }
             case "image" -> {
@@ -335,7 +335,7 @@ public final class RequestAnalyzer {
             return;
         }
         if (node.isTextual()) {
-            append(raw, node.asText());
+            raw.append(node.asText());
         } else if (node.isArray()) {
             for (JsonNode n : node) {
                 collectStrings(raw, n);
@@ -352,10 +352,6 @@ public final class RequestAnalyzer {
                 collectStrings(raw, e.getValue());
             }
         }
-    }
-
-    private static void append(JoinedText raw, String s) {
-        raw.append(s);
     }
 
     private static String requiredString(ObjectNode json, String field, int max) {

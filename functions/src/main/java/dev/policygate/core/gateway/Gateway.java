@@ -69,6 +69,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import java.util.stream.Collectors;
 
 /**
  * Use case: enforce policy on every Claude API call. Authenticates the caller, analyses the
@@ -404,7 +405,7 @@ public final class Gateway implements ApprovalListener {
                 if (!a.acrossParts().isEmpty() && stillShows(copy, decider)) {
                     // what the analyser still finds ran across strings that the masker's walk did not join
                     String classes = a.acrossParts().stream().map(DataClass::label).sorted()
-                            .collect(java.util.stream.Collectors.joining(", "));
+                            .collect(Collectors.joining(", "));
                     throw new GatewayError(400, "invalid_request_error", "The request holds " + classes
                             + " data that runs from one text part into the next and could not be masked;"
                             + " send it within one part, or remove it.", List.of());

@@ -58,8 +58,9 @@ public final class ReplyMasker {
 
     /**
      * Masks a Messages API request in place: the {@code system} prompt, every message, and every
-     * tool definition (descriptions and schemas reach the model too). It covers the same text as
-     * {@code RequestAnalyzer} reads, so a class detected there is masked here.
+     * tool definition (descriptions and schemas reach the model too), string by string. It walks
+     * at least the text {@code RequestAnalyzer} reads; an entity that runs from one string into the
+     * next needs {@link #maskRequestMessages(ObjectNode, UnmaskDecider, boolean)}.
      */
     public MaskReport maskRequestMessages(ObjectNode request, UnmaskDecider decider) {
         return maskRequestMessages(request, decider, false);

@@ -84,34 +84,32 @@ public final class TextMasker {
      * be masked if only one must, and a secret wins over personal data as in {@link DetectorSet}.
      */
     String mask(String text, List<Detection> pieces, MaskTally tally) {
-        List<Detection> all = new ArrayList<>(detectors.scan(text));
-        int own = all.size();
-        all.addAll(pieces);
-        Integer[] order = new Integer[all.size()];
-        for (int i = 0; i < order.length; i++) {
-            order[i] = i;
+        List<Span> spans = new ArrayList<>();
+        for (Detection d : detectors.scan(text)) {
+            spans.add(new Span(d, false));
         }
-        java.util.Arrays.sort(order, Comparator.comparingInt((Integer i) -> all.get(i).start())
-                .thenComparingInt(i -> all.get(i).end()));
+        for (Detection d : pieces) {
+            spans.add(new Span(d, true));
+        }
+        spans.sort(Comparator.comparingInt((Span sp) -> sp.d().start()).thenComparingInt(sp -> sp.d().end()));
         StringBuilder out = new StringBuilder(text.length() + 16);
         int pos = 0;
         boolean replaced = false;
-        int k = 0;
-        while (k < order.length) {
-            Detection first = all.get(order[k]);
-            int start = first.start();
-            int end = first.end();
-            DataClass cls = first.dataClass();
-            boolean piece = order[k] >= own;
-            for (k++; k < order.length && all.get(order[k]).start() < end; k++) {
-                Detection d = all.get(order[k]);
-                end = Math.max(end, d.end());
-                piece |= order[k] >= own;
-                cls = stronger(cls, d.dataClass(), tally);
+        for (int k = 0; k < spans.size(); ) {
+            Span first = spans.get(k++);
+            int end = first.d().end();
+            DataClass cls = first.d().dataClass();
+            boolean piece = first.piece();
+            for (; k < spans.size() && spans.get(k).d().start() < end; k++) {
+                Span next = spans.get(k);
+                end = Math.max(end, next.d().end());
+                piece |= next.piece();
+                cls = stronger(cls, next.d().dataClass(), tally);
             }
             if (!tally.mustMask(cls)) {
                 continue;
             }
+            int start = first.d().start();
             out.append(text, pos, start);
             if (piece) {
                 out.append('[').append(cls.name()).append(']');
@@ -123,6 +121,10 @@ public final class TextMasker {
         }
         out.append(text, pos, text.length());
         return replaced ? out.toString() : text;
+    }
+
+    /** A detection in a text, and whether it is a piece of an entity found only across parts. */
+    private record Span(Detection d, boolean piece) {
     }
 
     /** Of two classes found in one value: the one that must be masked, else a secret, else the first. */
